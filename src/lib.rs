@@ -1,0 +1,1 @@
+pub use tatra_core as core;
