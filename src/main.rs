@@ -1,1 +1,39 @@
-fn main(){}
+//! The `tatra` command line.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// tatra: multilingual NLP pipelines on one frozen transformer with small
+/// per-language adapters — tokenization, tagging, lemmatization, parsing and NER
+/// into CoNLL-U, and the official CoNLL 2018 evaluation.
+#[derive(Parser)]
+#[command(name = "tatra", version, about, long_about = None, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 success; 1 the input or data is wrong (the message says where); 2 bad command-line usage.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Eval(cmd::eval::Args),
+    Validate(cmd::validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Eval(a) => cmd::eval::run(a),
+        Command::Validate(a) => cmd::validate::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

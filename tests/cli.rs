@@ -1,0 +1,58 @@
+//! The `tatra` binary as a user runs it.
+
+use std::process::Command;
+
+fn tatra() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tatra"))
+}
+
+#[test]
+fn validate_reports_file_line_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.conllu");
+    std::fs::write(&bad, "1\ta\t_\t_\t_\t_\t0\troot\t_\t_\n2\tb\t_\t_\t_\t_\t5\tdep\t_\t_\n\n").unwrap();
+    let out = tatra().arg("validate").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.conllu:1: HEAD 5 of word 2 is out of range: the sentence has 2 words"), "{err}");
+
+    let missing = tatra().args(["validate", "/nonexistent.conllu"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent.conllu:0: cannot read"));
+}
+
+#[test]
+fn validate_accepts_ud_files() {
+    let Some(f) = tatra::core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu") else { return };
+    let out = tatra().arg("validate").arg(&f).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OK (412 sentences)"));
+}
+
+#[test]
+fn eval_json_and_table() {
+    let Some(f) = tatra::core::shared::shared_path("ud/UD_Tamil-TTB/ta_ttb-ud-dev.conllu") else { return };
+    let out = tatra().arg("eval").arg(&f).arg(&f).arg("--json").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["LAS"]["f1"], 100.0);
+    assert_eq!(v["UPOS"]["aligned_accuracy"], 100.0);
+    assert!(v["Tokens"]["aligned_accuracy"].is_null());
+
+    let out = tatra().arg("eval").arg(&f).arg(&f).arg("--no-enhanced").output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("Metric     | Precision |    Recall |  F1 Score | AligndAcc\n"));
+    assert!(table.contains("\nBLEX       |    100.00 |    100.00 |    100.00 |    100.00\n"));
+    assert!(!table.contains("ELAS"));
+}
+
+#[test]
+fn eval_of_different_texts_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (g, s) = (dir.path().join("g.conllu"), dir.path().join("s.conllu"));
+    std::fs::write(&g, "1\tab\t_\t_\t_\t_\t0\troot\t_\t_\n\n").unwrap();
+    std::fs::write(&s, "1\tax\t_\t_\t_\t_\t0\troot\t_\t_\n\n").unwrap();
+    let out = tatra().arg("eval").arg(&g).arg(&s).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("The concatenation of tokens in gold file and in system file differ!"));
+}
