@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     Eval(cmd::eval::Args),
     Validate(cmd::validate::Args),
+    #[command(name = "import-e5s1", hide = true)]
+    ImportE5s1(cmd::import::Args),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Eval(a) => cmd::eval::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::ImportE5s1(a) => cmd::import::run(a),
     };
     match result {
         Ok(code) => code,
