@@ -21,6 +21,7 @@ struct Cli {
 enum Command {
     Eval(cmd::eval::Args),
     Validate(cmd::validate::Args),
+    Bench(cmd::bench::Args),
     #[command(name = "import-e5s1", hide = true)]
     ImportE5s1(cmd::import::Args),
 }
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Eval(a) => cmd::eval::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
         Command::ImportE5s1(a) => cmd::import::run(a),
     };
     match result {

@@ -9,6 +9,7 @@
 //! into hidden states, run any range of layers (so stages can share the lower layers),
 //! and pool subword vectors into word vectors.
 
+pub mod bench;
 pub mod config;
 pub mod device;
 pub mod e5s1;
@@ -18,6 +19,7 @@ pub mod package;
 pub mod quant;
 pub mod tokenizer;
 pub mod weights;
+pub mod words;
 
 use std::path::Path;
 

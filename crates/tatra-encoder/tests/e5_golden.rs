@@ -74,3 +74,22 @@ fn batched_equals_single() {
     let worst = row.iter().zip(&single).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
     assert!(worst < 1e-4, "padding changed the short sequence's states by {worst}");
 }
+
+#[test]
+fn long_sentences_run_in_windows() {
+    let enc = Encoder::load(&e5_dir(), &Device::flex()).unwrap();
+    // ~1,500 pieces: four windows of at most 510 content pieces.
+    let words: Vec<String> = (0..700).map(|i| format!("slovo{}", i % 37)).collect();
+    let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+    let layout = enc.layout(&refs).unwrap();
+    assert!(layout.windows.len() >= 3, "{} pieces", layout.pieces.ids.len());
+    let vecs = enc.word_vectors(&[refs.clone()], tatra_encoder::words::Pooling::First, 4096).unwrap();
+    assert_eq!(vecs[0].len(), 700 * enc.hidden_size());
+    assert!(vecs[0].iter().all(|x| x.is_finite()));
+    // A short sentence gives the same vectors alone and beside a long one.
+    let short = vec!["Dobrý", "deň", "."];
+    let alone = enc.word_vectors(&[short.clone()], tatra_encoder::words::Pooling::Mean, 4096).unwrap();
+    let mixed = enc.word_vectors(&[refs, short], tatra_encoder::words::Pooling::Mean, 4096).unwrap();
+    let worst = alone[0].iter().zip(&mixed[1]).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(worst < 1e-4, "{worst}");
+}
