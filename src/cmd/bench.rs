@@ -36,6 +36,12 @@ enum What {
         #[arg(long)]
         json: bool,
     },
+    /// Check that the GPU gives the CPU's hidden states (max absolute difference)
+    Devices {
+        /// Encoder package or HuggingFace model folder (default: the embedded e5-small).
+        #[arg(long)]
+        encoder: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -77,6 +83,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             }
             Ok(ExitCode::SUCCESS)
+        }
+        What::Devices { encoder } => {
+            let dir = encoder.unwrap_or_else(crate::cmd::default_encoder_dir);
+            let gpu = tatra_encoder::device::select(DeviceChoice::Gpu)?;
+            let a = tatra_encoder::Encoder::load(&dir, &tatra_encoder::device::select(DeviceChoice::Cpu)?)?;
+            let b = tatra_encoder::Encoder::load(&dir, &gpu)?;
+            let worst = bench::compare_devices(&a, &b, &[5, 17, 64, 200]);
+            println!("{}: max |cpu - gpu| = {worst:.3e} ({gpu:?})", dir.display());
+            Ok(if worst < 1e-3 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
     }
 }

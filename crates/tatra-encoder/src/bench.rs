@@ -76,3 +76,29 @@ pub fn time_forward(enc: &Encoder, batch: usize, seq: usize, budget_s: f64) -> R
     let tokens = (batch * seq) as f64;
     Run { batch, seq, seconds: best, tokens_per_s: tokens / best, gflops: enc.config.flops(batch, seq) / best / 1e9 }
 }
+
+/// Largest absolute difference between the last hidden states computed on two devices
+/// for the same batches (a padded batch of varied lengths, and single sequences).
+pub fn compare_devices(a: &Encoder, b: &Encoder, lengths: &[usize]) -> f32 {
+    let vocab = a.tokenizer.vocab_size().max(10) as u32;
+    let seqs: Vec<Vec<u32>> = lengths
+        .iter()
+        .enumerate()
+        .map(|(k, &n)| {
+            let mut s = vec![a.tokenizer.cls_id];
+            s.extend((0..n.saturating_sub(2)).map(|i| 5 + ((i * 7919 + k * 104729) as u32 % (vocab - 5))));
+            s.push(a.tokenizer.sep_id);
+            s
+        })
+        .collect();
+    let mut worst = 0f32;
+    let x = crate::to_vec(a.forward(&seqs));
+    let y = crate::to_vec(b.forward(&seqs));
+    let (h, l) = (a.hidden_size(), lengths.iter().copied().max().unwrap_or(0));
+    for (k, &n) in lengths.iter().enumerate() {
+        for i in (k * l * h)..((k * l + n) * h) {
+            worst = worst.max((x[i] - y[i]).abs());
+        }
+    }
+    worst
+}
