@@ -30,7 +30,8 @@ pub use error::{EncoderError, Result};
 pub use package::Manifest;
 pub use tokenizer::Tokenizer;
 
-use model::{Transformer, WordTable};
+pub use model::Transformer;
+use model::WordTable;
 
 /// A large negative attention bias for padding positions.
 const MASK_BIAS: f32 = -1.0e9;
@@ -71,6 +72,20 @@ impl Encoder {
         let weights = weights::Weights::open(&dir.join(package::WEIGHTS))?;
         let (model, table) = Transformer::load(&weights, &config, device)?;
         Ok(Encoder { config, manifest, tokenizer, model, table, device: device.clone() })
+    }
+
+    /// The transformer (its layers can be reused, e.g. with adapters, by the stages).
+    pub fn model(&self) -> &Transformer {
+        &self.model
+    }
+
+    /// Identity of the weights (SHA-256 from the package manifest, or the model folder's
+    /// name when it has no manifest); adapter packages record it.
+    pub fn identity(&self) -> String {
+        match &self.manifest {
+            Some(m) => format!("{}@{}", m.name, m.weights_sha256),
+            None => format!("hf:{}", self.config.model_type),
+        }
     }
 
     pub fn device(&self) -> &Device {

@@ -25,6 +25,27 @@ pub struct SelfAttention {
     pub query: Linear,
     pub key: Linear,
     pub value: Linear,
+    /// query, key and value as one `[h, 3h]` matrix (one matmul instead of three);
+    /// derived at load, not a parameter of its own.
+    #[module(skip)]
+    pub fused: Option<FusedQkv>,
+}
+
+/// Concatenated query/key/value weights and biases.
+#[derive(Clone, Debug)]
+pub struct FusedQkv {
+    pub weight: Tensor<2>,
+    pub bias: Tensor<1>,
+}
+
+impl SelfAttention {
+    /// Builds the fused projection from the three linears.
+    pub fn fuse(&mut self) {
+        let parts = [&self.query, &self.key, &self.value];
+        let weight = Tensor::cat(parts.iter().map(|l| l.weight.val()).collect(), 1);
+        let bias = parts.iter().map(|l| l.bias.as_ref().map(|b| b.val())).collect::<Option<Vec<_>>>();
+        self.fused = bias.map(|b| FusedQkv { weight, bias: Tensor::cat(b, 0) });
+    }
 }
 
 #[derive(Module, Debug)]
@@ -148,13 +169,18 @@ impl Transformer {
         let mut layer = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let p = format!("encoder.layer.{i}");
+            let mut self_ = SelfAttention {
+                query: linear(w, &format!("{p}.attention.self.query"), h, h, device)?,
+                key: linear(w, &format!("{p}.attention.self.key"), h, h, device)?,
+                value: linear(w, &format!("{p}.attention.self.value"), h, h, device)?,
+                fused: None,
+            };
+            if std::env::var_os("TATRA_NO_FUSE").is_none() {
+                self_.fuse();
+            }
             layer.push(Layer {
                 attention: Attention {
-                    self_: SelfAttention {
-                        query: linear(w, &format!("{p}.attention.self.query"), h, h, device)?,
-                        key: linear(w, &format!("{p}.attention.self.key"), h, h, device)?,
-                        value: linear(w, &format!("{p}.attention.self.value"), h, h, device)?,
-                    },
+                    self_,
                     output: DenseNorm {
                         dense: linear(w, &format!("{p}.attention.output.dense"), h, h, device)?,
                         LayerNorm: layer_norm(w, &format!("{p}.attention.output.LayerNorm"), h, eps, device)?,
@@ -174,7 +200,9 @@ impl Transformer {
         } else {
             WordTable::F32 { data: w.f32(name, &[cfg.vocab_size, h])?, rows: cfg.vocab_size, dim: h }
         };
-        Ok((Transformer { embeddings, encoder: Layers { layer }, num_heads: cfg.num_attention_heads }, table))
+        // The encoder is frozen: its parameters never take gradients.
+        let model = Transformer { embeddings, encoder: Layers { layer }, num_heads: cfg.num_attention_heads }.no_grad();
+        Ok((model, table))
     }
 
     /// Embedding layer: word rows `[b, l, h]` (gathered on the CPU) plus positions
@@ -199,19 +227,40 @@ impl Transformer {
 
 impl Layer {
     pub fn forward(&self, x: Tensor<3>, mask_bias: &Tensor<4>, heads: usize) -> Tensor<3> {
+        self.forward_adapted(x, mask_bias, heads, |h| h)
+    }
+
+    /// The layer with `adapt` applied to the feed-forward output before its residual
+    /// connection and LayerNorm (Pfeiffer adapter placement).
+    pub fn forward_adapted(
+        &self,
+        x: Tensor<3>,
+        mask_bias: &Tensor<4>,
+        heads: usize,
+        adapt: impl Fn(Tensor<3>) -> Tensor<3>,
+    ) -> Tensor<3> {
         let [b, l, h] = x.dims();
         let hd = h / heads;
         let split = |t: Tensor<3>| t.reshape([b, l, heads, hd]).swap_dims(1, 2);
         let sa = &self.attention.self_;
         let scale = 1.0 / (hd as f64).sqrt();
-        let q = split(sa.query.forward(x.clone())).mul_scalar(scale);
-        let k = split(sa.key.forward(x.clone()));
-        let v = split(sa.value.forward(x.clone()));
+        let (q, k, v) = match &sa.fused {
+            Some(f) => {
+                let qkv = burn::tensor::module::linear(x.clone(), f.weight.clone(), Some(f.bias.clone()));
+                let mut parts = qkv.chunk(3, 2).into_iter();
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(q), Some(k), Some(v)) => (q, k, v),
+                    _ => unreachable!("chunk(3) gives three parts"),
+                }
+            }
+            None => (sa.query.forward(x.clone()), sa.key.forward(x.clone()), sa.value.forward(x.clone())),
+        };
+        let (q, k, v) = (split(q).mul_scalar(scale), split(k), split(v));
         let scores = q.matmul(k.swap_dims(2, 3)) + mask_bias.clone();
         let ctx = softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([b, l, h]);
         let ao = &self.attention.output;
         let x = ao.LayerNorm.forward(x + ao.dense.forward(ctx));
         let inner = gelu(self.intermediate.dense.forward(x.clone()));
-        self.output.LayerNorm.forward(x + self.output.dense.forward(inner))
+        self.output.LayerNorm.forward(x + adapt(self.output.dense.forward(inner)))
     }
 }

@@ -1,0 +1,151 @@
+//! The adapter package: one zip file per language and stage (`sk_snk.posdep.zip`), with
+//!
+//! - `package.json` — [`Meta`]: stage, language, treebank, the encoder it was trained on
+//!   (identity and SHA-256 of its weights), adapter configuration, training data and its
+//!   licence, the command that trained it, dev and test scores, tatra version;
+//! - `config.json` — the stage's own configuration (label vocabularies, sizes, …);
+//! - `weights.safetensors` — adapters and heads (f32);
+//! - any further stage files (e.g. `lemmas.json`);
+//! - `checksums.json` — SHA-256 of every other member, checked on load.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    #[error("{path}: cannot read the adapter package: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error("{path}: the package is damaged ({message}); download or train it again")]
+    Corrupt { path: PathBuf, message: String },
+    #[error("{path}: cannot write: {message}")]
+    Write { path: PathBuf, message: String },
+    #[error("{path}: this package was trained on encoder {expected}, but {found} is loaded; use the encoder it was trained with, or retrain")]
+    EncoderMismatch { path: PathBuf, expected: String, found: String },
+}
+
+/// What a package is and where it came from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub format: String,
+    pub stage: String,
+    pub language: String,
+    pub treebank: String,
+    pub encoder: String,
+    pub adapters: crate::AdapterConfig,
+    pub training_data: String,
+    pub licence: String,
+    pub command: String,
+    pub tatra_version: String,
+    #[serde(default)]
+    pub training_seconds: f64,
+    #[serde(default)]
+    pub dev_scores: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub test_scores: BTreeMap<String, f64>,
+}
+
+impl Default for crate::AdapterConfig {
+    fn default() -> Self {
+        crate::AdapterConfig { top_layers: 6, reduction: 8 }
+    }
+}
+
+fn sha(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes a package atomically (temporary file, then rename).
+pub fn write(path: &Path, meta: &Meta, files: &[(&str, Vec<u8>)]) -> Result<(), PackageError> {
+    let werr = |m: String| PackageError::Write { path: path.to_path_buf(), message: m };
+    let mut all: Vec<(String, Vec<u8>)> = vec![(
+        "package.json".into(),
+        serde_json::to_vec_pretty(meta).map_err(|e| werr(e.to_string()))?,
+    )];
+    all.extend(files.iter().map(|(n, b)| (n.to_string(), b.clone())));
+    let sums: BTreeMap<String, String> = all.iter().map(|(n, b)| (n.clone(), sha(b))).collect();
+    all.push(("checksums.json".into(), serde_json::to_vec_pretty(&sums).map_err(|e| werr(e.to_string()))?));
+
+    let tmp = path.with_extension("zip.tmp");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| werr(e.to_string()))?;
+    }
+    let file = std::fs::File::create(&tmp).map_err(|e| werr(e.to_string()))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    for (name, bytes) in &all {
+        zip.start_file(name.as_str(), opts).map_err(|e| werr(e.to_string()))?;
+        zip.write_all(bytes).map_err(|e| werr(e.to_string()))?;
+    }
+    zip.finish().map_err(|e| werr(e.to_string()))?;
+    std::fs::rename(&tmp, path).map_err(|e| werr(e.to_string()))
+}
+
+/// A package read into memory, checksums verified.
+pub struct Package {
+    pub path: PathBuf,
+    pub meta: Meta,
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Package {
+    pub fn read(path: &Path) -> Result<Self, PackageError> {
+        let rerr = |m: String| PackageError::Read { path: path.to_path_buf(), message: m };
+        let corrupt = |m: String| PackageError::Corrupt { path: path.to_path_buf(), message: m };
+        let file = std::fs::File::open(path).map_err(|e| rerr(e.to_string()))?;
+        let mut zip = zip::ZipArchive::new(file).map_err(|e| corrupt(format!("not a zip file: {e}")))?;
+        let mut files = BTreeMap::new();
+        for i in 0..zip.len() {
+            let mut f = zip.by_index(i).map_err(|e| corrupt(e.to_string()))?;
+            let mut buf = Vec::new();
+            f.read_to_end(&mut buf).map_err(|e| corrupt(e.to_string()))?;
+            files.insert(f.name().to_string(), buf);
+        }
+        let sums: BTreeMap<String, String> = files
+            .get("checksums.json")
+            .ok_or_else(|| corrupt("checksums.json is missing".into()))
+            .and_then(|b| serde_json::from_slice(b).map_err(|e| corrupt(format!("checksums.json: {e}"))))?;
+        for (name, want) in &sums {
+            let got = files.get(name).map(|b| sha(b)).ok_or_else(|| corrupt(format!("{name} is missing")))?;
+            if &got != want {
+                return Err(corrupt(format!("{name} does not match its checksum")));
+            }
+        }
+        let meta: Meta = files
+            .get("package.json")
+            .ok_or_else(|| corrupt("package.json is missing".into()))
+            .and_then(|b| serde_json::from_slice(b).map_err(|e| corrupt(format!("package.json: {e}"))))?;
+        Ok(Package { path: path.to_path_buf(), meta, files })
+    }
+
+    pub fn file(&self, name: &str) -> Result<&[u8], PackageError> {
+        self.files.get(name).map(Vec::as_slice).ok_or_else(|| PackageError::Corrupt {
+            path: self.path.clone(),
+            message: format!("{name} is missing"),
+        })
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, PackageError> {
+        serde_json::from_slice(self.file(name)?).map_err(|e| PackageError::Corrupt {
+            path: self.path.clone(),
+            message: format!("{name}: {e}"),
+        })
+    }
+
+    /// Checks that the package was trained on this encoder.
+    pub fn check_encoder(&self, identity: &str) -> Result<(), PackageError> {
+        if self.meta.encoder != identity {
+            return Err(PackageError::EncoderMismatch {
+                path: self.path.clone(),
+                expected: self.meta.encoder.clone(),
+                found: identity.to_string(),
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,3 @@
+//! x
+pub mod lemma;
+pub mod tree;
