@@ -7,3 +7,5 @@
 pub use tatra_core as core;
 pub use tatra_core::{Document, Sentence, Token, Word};
 pub use tatra_eval as eval;
+
+pub mod langs;

@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     Eval(cmd::eval::Args),
     Validate(cmd::validate::Args),
+    Annotate(cmd::annotate::Args),
+    Train(cmd::train::Args),
     Bench(cmd::bench::Args),
     #[command(name = "import-e5s1", hide = true)]
     ImportE5s1(cmd::import::Args),
@@ -31,6 +33,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Eval(a) => cmd::eval::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Annotate(a) => cmd::annotate::run(a),
+        Command::Train(a) => cmd::train::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::ImportE5s1(a) => cmd::import::run(a),
     };

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod annotate;
 pub mod bench;
+pub mod train;
 pub mod eval;
 pub mod import;
 pub mod validate;

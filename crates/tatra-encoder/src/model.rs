@@ -44,7 +44,8 @@ impl SelfAttention {
         let parts = [&self.query, &self.key, &self.value];
         let weight = Tensor::cat(parts.iter().map(|l| l.weight.val()).collect(), 1);
         let bias = parts.iter().map(|l| l.bias.as_ref().map(|b| b.val())).collect::<Option<Vec<_>>>();
-        self.fused = bias.map(|b| FusedQkv { weight, bias: Tensor::cat(b, 0) });
+        // Detached: a frozen constant, never a node of a training graph.
+        self.fused = bias.map(|b| FusedQkv { weight: weight.detach(), bias: Tensor::cat(b, 0).detach() });
     }
 }
 

@@ -1,0 +1,138 @@
+//! The posdep network: adapters over the encoder's top layers, then heads on word
+//! vectors — UPOS, XPOS, UFeats (whole feature string), lemma edit rule, and a biaffine
+//! parser (Dozat & Manning) scoring every head for every word and a biaffine labeller
+//! for the relation to the chosen head. Word vectors are the first subword piece of each
+//! word; the root is the sequence's first special token.
+
+use burn::module::{Module, Param};
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::activation::{gelu, log_softmax};
+use burn::tensor::{Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+use tatra_adapters::{AdaptedTop, zeros_param};
+
+use crate::data::Vocabs;
+
+/// Sizes of the parser's projections.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadConfig {
+    pub arc_dim: usize,
+    pub label_dim: usize,
+}
+
+impl Default for HeadConfig {
+    fn default() -> Self {
+        HeadConfig { arc_dim: 256, label_dim: 128 }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Heads {
+    pub upos: Linear,
+    pub xpos: Linear,
+    pub feats: Linear,
+    pub lemma: Linear,
+    pub arc_dep: Linear,
+    pub arc_head: Linear,
+    pub arc_u: Param<Tensor<2>>,
+    pub arc_bias: Linear,
+    pub lab_dep: Linear,
+    pub lab_head: Linear,
+    pub lab_u: Param<Tensor<2>>,
+    pub lab_w: Linear,
+    pub n_deprel: usize,
+}
+
+/// What the heads compute for a batch of sentences of at most `w` words.
+pub struct HeadOut {
+    pub upos: Tensor<3>,
+    pub xpos: Tensor<3>,
+    pub feats: Tensor<3>,
+    pub lemma: Tensor<3>,
+    /// `[b, w, w + 1]`: score of each head (0 = root) for each word.
+    pub arcs: Tensor<3>,
+    pub dep_l: Tensor<3>,
+    pub head_l: Tensor<3>,
+}
+
+impl Heads {
+    pub fn new(h: usize, v: &Vocabs, c: &HeadConfig, device: &Device) -> Self {
+        let lin = |i: usize, o: usize| LinearConfig::new(i, o).init(device);
+        Heads {
+            upos: lin(h, v.upos.len()),
+            xpos: lin(h, v.xpos.len()),
+            feats: lin(h, v.feats.len()),
+            lemma: lin(h, v.lemma.len()),
+            arc_dep: lin(h, c.arc_dim),
+            arc_head: lin(h, c.arc_dim),
+            arc_u: zeros_param([c.arc_dim, c.arc_dim], device),
+            arc_bias: lin(c.arc_dim, 1),
+            lab_dep: lin(h, c.label_dim),
+            lab_head: lin(h, c.label_dim),
+            lab_u: zeros_param([c.label_dim, v.deprel.len() * c.label_dim], device),
+            lab_w: lin(2 * c.label_dim, v.deprel.len()),
+            n_deprel: v.deprel.len(),
+        }
+    }
+
+    /// `words`: `[b, w + 1, h]`, position 0 the root vector.
+    pub fn forward(&self, words: Tensor<3>, head_mask_bias: Tensor<3>) -> HeadOut {
+        let [b, w1, h] = words.dims();
+        let w = w1 - 1;
+        let deps = words.clone().slice([0..b, 1..w1, 0..h]);
+        let arc_d = gelu(self.arc_dep.forward(deps.clone()));
+        let arc_h = gelu(self.arc_head.forward(words.clone()));
+        let bil = arc_d.matmul(self.arc_u.val().unsqueeze::<3>()).matmul(arc_h.clone().swap_dims(1, 2));
+        let hb = self.arc_bias.forward(arc_h).swap_dims(1, 2); // [b, 1, w+1]
+        let arcs = bil + hb + head_mask_bias;
+        HeadOut {
+            upos: self.upos.forward(deps.clone()),
+            xpos: self.xpos.forward(deps.clone()),
+            feats: self.feats.forward(deps.clone()),
+            lemma: self.lemma.forward(deps.clone()),
+            arcs,
+            dep_l: gelu(self.lab_dep.forward(deps)),
+            head_l: gelu(self.lab_head.forward(words)),
+        }
+        .with_words(w)
+    }
+
+    /// Relation scores `[b, w, n_deprel]` given each word's head (`[b, w]`, 0 = root).
+    pub fn labels(&self, out: &HeadOut, heads: Tensor<2, Int>) -> Tensor<3> {
+        let [b, w, r] = out.dep_l.dims();
+        let idx = heads.unsqueeze_dim::<3>(2).repeat_dim(2, r);
+        let hsel = out.head_l.clone().gather(1, idx); // [b, w, r]
+        let n = self.n_deprel;
+        let bil = out
+            .dep_l
+            .clone()
+            .matmul(self.lab_u.val().unsqueeze::<3>())
+            .reshape([b, w, n, r])
+            .mul(hsel.clone().unsqueeze_dim::<4>(2))
+            .sum_dim(3)
+            .reshape([b, w, n]);
+        bil + self.lab_w.forward(Tensor::cat(vec![out.dep_l.clone(), hsel], 2))
+    }
+}
+
+impl HeadOut {
+    fn with_words(self, _w: usize) -> Self {
+        self
+    }
+}
+
+/// The whole trainable network of a posdep package.
+#[derive(Module, Debug)]
+pub struct PosdepNet {
+    pub top: AdaptedTop,
+    pub heads: Heads,
+}
+
+/// Masked mean cross-entropy: `logits [b, w, c]`, `gold [b, w]`, `mask [b, w]` (1/0).
+pub fn cross_entropy(logits: Tensor<3>, gold: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<1> {
+    let [b, w, _] = logits.dims();
+    let lp = log_softmax(logits, 2);
+    let picked = lp.gather(2, gold.unsqueeze_dim::<3>(2)).reshape([b, w]);
+    let n = mask.clone().sum().clamp_min(1.0);
+    picked.mul(mask).sum().neg().div(n)
+}

@@ -1,0 +1,244 @@
+//! Annotating sentences with a posdep package: UPOS, XPOS, FEATS, LEMMA, HEAD, DEPREL.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+use tatra_adapters::package::{Meta, Package, PackageError};
+use tatra_adapters::{AdaptedTop, AdapterConfig};
+use tatra_core::Sentence;
+use tatra_encoder::words::{Layout, stitch_and_pool, Pooling, length_batches};
+use tatra_encoder::{Encoder, to_vec};
+
+use crate::data::Vocabs;
+use crate::lemma;
+use crate::model::{HeadConfig, Heads, PosdepNet};
+use crate::tree;
+
+const NEG: f32 = -1.0e9;
+
+/// The stage configuration stored in a package's `config.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PosdepConfig {
+    pub adapters: AdapterConfig,
+    pub heads: HeadConfig,
+    pub vocabs: Vocabs,
+    /// Use the training lexicon of (form, UPOS) → lemma before the edit rules.
+    pub use_lexicon: bool,
+}
+
+/// A loaded posdep model.
+pub struct Posdep {
+    pub net: PosdepNet,
+    pub config: PosdepConfig,
+    pub lexicon: HashMap<String, String>,
+    pub meta: Meta,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PosdepError {
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error(transparent)]
+    Encoder(#[from] tatra_encoder::EncoderError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Lower-layer states of one sentence: one `len × h` block per window.
+pub type Lower = Vec<Vec<f32>>;
+
+impl Posdep {
+    /// Builds a fresh, untrained network.
+    pub fn fresh(encoder: &Encoder, config: PosdepConfig, device: &Device) -> PosdepNet {
+        PosdepNet {
+            top: AdaptedTop::new(encoder, &config.adapters, device),
+            heads: Heads::new(encoder.hidden_size(), &config.vocabs, &config.heads, device),
+        }
+    }
+
+    /// Loads a package for this encoder.
+    pub fn load(path: &Path, encoder: &Encoder) -> Result<Self, PosdepError> {
+        let pkg = Package::read(path)?;
+        pkg.check_encoder(&encoder.identity())?;
+        let mut config: PosdepConfig = pkg.json("config.json")?;
+        config.vocabs.reindex();
+        let lexicon: HashMap<String, String> = pkg.json("lemmas.json")?;
+        let values = tatra_adapters::params::from_safetensors(pkg.file("weights.safetensors")?)
+            .map_err(|e| PosdepError::Other(format!("{}: weights.safetensors: {e}", path.display())))?;
+        let net = Self::fresh(encoder, config.clone(), encoder.device());
+        let net = tatra_adapters::params::import(net, &values)
+            .map_err(|e| PosdepError::Other(format!("{}: {e}", path.display())))?;
+        Ok(Posdep { net, config, lexicon, meta: pkg.meta })
+    }
+}
+
+/// Layouts (pieces and windows) of sentences.
+pub fn layouts(encoder: &Encoder, sentences: &[Vec<&str>]) -> Result<Vec<Layout>, PosdepError> {
+    Ok(sentences.iter().map(|s| encoder.layout(s)).collect::<Result<_, _>>()?)
+}
+
+/// Runs the encoder layers below the first adapter for every window of every sentence.
+pub fn lower_states(encoder: &Encoder, layouts: &[Layout], upto: usize, max_tokens: usize) -> Vec<Lower> {
+    let mut seqs = Vec::new();
+    let mut owner = Vec::new();
+    for (si, l) in layouts.iter().enumerate() {
+        for w in &l.windows {
+            seqs.push(encoder.window_ids(l, w));
+            owner.push(si);
+        }
+    }
+    let h = encoder.hidden_size();
+    let mut out: Vec<Lower> = layouts.iter().map(|_| Vec::new()).collect();
+    let mut flat: Vec<Vec<f32>> = vec![Vec::new(); seqs.len()];
+    for batch in length_batches(&seqs, max_tokens) {
+        let group: Vec<Vec<u32>> = batch.iter().map(|&i| seqs[i].clone()).collect();
+        let b = encoder.embed(&group);
+        let l = b.lengths.iter().copied().max().unwrap_or(0);
+        let x = to_vec(encoder.run_layers(b.hidden, &b.mask_bias, 0, upto));
+        for (k, &i) in batch.iter().enumerate() {
+            flat[i] = x[k * l * h..(k * l + seqs[i].len()) * h].to_vec();
+        }
+    }
+    for (i, v) in flat.into_iter().enumerate() {
+        out[owner[i]].push(v);
+    }
+    out
+}
+
+/// A padded batch tensor `[b, l, h]` and its attention bias from per-sequence states.
+pub fn pad_batch(states: &[&[f32]], h: usize, device: &Device) -> (Tensor<3>, Tensor<4>, usize) {
+    let b = states.len();
+    let l = states.iter().map(|s| s.len() / h).max().unwrap_or(1).max(1);
+    let mut x = vec![0f32; b * l * h];
+    let mut bias = vec![NEG; b * l];
+    for (i, s) in states.iter().enumerate() {
+        x[i * l * h..i * l * h + s.len()].copy_from_slice(s);
+        bias[i * l..i * l + s.len() / h].fill(0.0);
+    }
+    (
+        Tensor::from_data(TensorData::new(x, [b, l, h]), device),
+        Tensor::from_data(TensorData::new(bias, [b, 1, 1, l]), device),
+        l,
+    )
+}
+
+/// `[b, 1, w + 1]` bias that forbids heads past each sentence's end.
+pub fn head_mask(lens: &[usize], w: usize, device: &Device) -> Tensor<3> {
+    let mut m = vec![NEG; lens.len() * (w + 1)];
+    for (i, &n) in lens.iter().enumerate() {
+        m[i * (w + 1)..i * (w + 1) + n + 1].fill(0.0);
+    }
+    Tensor::from_data(TensorData::new(m, [lens.len(), 1, w + 1]), device)
+}
+
+fn argmax_rows(v: &[f32], rows: usize, c: usize) -> Vec<usize> {
+    (0..rows)
+        .map(|r| {
+            let row = &v[r * c..(r + 1) * c];
+            // Index 0 is the unknown label: never predict it when another label exists.
+            let start = usize::from(c > 1);
+            (start..c).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap_or(0)
+        })
+        .collect()
+}
+
+impl Posdep {
+    /// Annotates sentences (their words are kept; tags, lemmas and trees are filled in).
+    pub fn annotate(&self, encoder: &Encoder, sentences: &mut [Sentence]) -> Result<(), PosdepError> {
+        let forms: Vec<Vec<String>> = sentences.iter().map(|s| s.words().map(|w| w.form.clone()).collect()).collect();
+        let refs: Vec<Vec<&str>> = forms.iter().map(|f| f.iter().map(String::as_str).collect()).collect();
+        let lay = layouts(encoder, &refs)?;
+        let upto = AdaptedTop::first_layer(encoder, &self.config.adapters);
+        let lower = lower_states(encoder, &lay, upto, 4096);
+        self.annotate_lower(encoder, sentences, &lay, &lower);
+        Ok(())
+    }
+
+    /// Annotation from precomputed lower-layer states (shared between stages, cached
+    /// in training).
+    pub fn annotate_lower(&self, encoder: &Encoder, sentences: &mut [Sentence], lay: &[Layout], lower: &[Lower]) {
+        let device = encoder.device();
+        let h = encoder.hidden_size();
+        // 1. Adapted top layers on every window.
+        let mut seqs: Vec<(usize, usize)> = Vec::new();
+        for (si, l) in lower.iter().enumerate() {
+            for wi in 0..l.len() {
+                seqs.push((si, wi));
+            }
+        }
+        let lens: Vec<Vec<u32>> = seqs.iter().map(|&(s, w)| vec![0; lower[s][w].len() / h]).collect();
+        let mut top: Vec<Vec<Vec<f32>>> = lower.iter().map(|l| vec![Vec::new(); l.len()]).collect();
+        for batch in length_batches(&lens, 4096) {
+            let states: Vec<&[f32]> = batch.iter().map(|&i| lower[seqs[i].0][seqs[i].1].as_slice()).collect();
+            let (x, bias, l) = pad_batch(&states, h, device);
+            let y = to_vec(self.net.top.forward(x, &bias));
+            for (k, &i) in batch.iter().enumerate() {
+                let n = states[k].len();
+                top[seqs[i].0][seqs[i].1] = y[k * l * h..k * l * h + n].to_vec();
+            }
+        }
+        // 2. Word vectors (root = the first window's leading special token).
+        let words: Vec<Vec<f32>> = lay
+            .iter()
+            .zip(&top)
+            .map(|(l, outs)| {
+                let mut v = outs.first().map_or(vec![0.0; h], |o| o[..h].to_vec());
+                v.extend(stitch_and_pool(l, outs, h, Pooling::First));
+                v
+            })
+            .collect();
+        // 3. Heads, sentences batched by length.
+        let counts: Vec<Vec<u32>> = words.iter().map(|v| vec![0; v.len() / h]).collect();
+        for batch in length_batches(&counts, 8192) {
+            let states: Vec<&[f32]> = batch.iter().map(|&i| words[i].as_slice()).collect();
+            let (x, _, w1) = pad_batch(&states, h, device);
+            let w = w1 - 1;
+            let nw: Vec<usize> = states.iter().map(|s| s.len() / h - 1).collect();
+            let out = self.net.heads.forward(x, head_mask(&nw, w, device));
+            let v = &self.config.vocabs;
+            let upos = argmax_rows(&to_vec(out.upos.clone()), batch.len() * w, v.upos.len());
+            let xpos = argmax_rows(&to_vec(out.xpos.clone()), batch.len() * w, v.xpos.len());
+            let feats = argmax_rows(&to_vec(out.feats.clone()), batch.len() * w, v.feats.len());
+            let lemma = argmax_rows(&to_vec(out.lemma.clone()), batch.len() * w, v.lemma.len());
+            let arcs = to_vec(log_softmax(out.arcs.clone(), 2));
+            let mut heads_all = vec![0i64; batch.len() * w];
+            let mut trees = Vec::with_capacity(batch.len());
+            for (k, &n) in nw.iter().enumerate() {
+                let mut scores = vec![vec![0f32; n + 1]; n + 1];
+                for d in 1..=n {
+                    for hh in 0..=n {
+                        scores[d][hh] = if hh == d { f32::NEG_INFINITY } else { arcs[(k * w + d - 1) * (w + 1) + hh] };
+                    }
+                }
+                let heads = tree::decode(&scores);
+                for d in 1..=n {
+                    heads_all[k * w + d - 1] = heads[d] as i64;
+                }
+                trees.push(heads);
+            }
+            let htensor = Tensor::<2, Int>::from_data(TensorData::new(heads_all, [batch.len(), w]), device);
+            let labels = argmax_rows(&to_vec(self.net.heads.labels(&out, htensor)), batch.len() * w, v.deprel.len());
+            for (k, &si) in batch.iter().enumerate() {
+                for (d, word) in sentences[si].words_mut().enumerate() {
+                    let r = k * w + d;
+                    word.upos = v.upos.label(upos[r]).to_string();
+                    word.xpos = v.xpos.label(xpos[r]).to_string();
+                    word.feats = v.feats.label(feats[r]).to_string();
+                    let from_lexicon = if self.config.use_lexicon {
+                        self.lexicon.get(&format!("{}\t{}", word.form, word.upos)).cloned()
+                    } else {
+                        None
+                    };
+                    word.lemma = from_lexicon
+                        .or_else(|| lemma::apply(&word.form, v.lemma.label(lemma[r])))
+                        .unwrap_or_else(|| word.form.clone());
+                    word.head = Some(trees[k][d + 1]);
+                    word.deprel = v.deprel.label(labels[r]).to_string();
+                }
+            }
+        }
+    }
+}

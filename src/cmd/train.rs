@@ -1,0 +1,111 @@
+//! `tatra train posdep …`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use tatra_adapters::AdapterConfig;
+use tatra_posdep::model::HeadConfig;
+use tatra_posdep::train::{TrainOptions, train};
+
+/// Train an adapter package for a stage
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    stage: Stage,
+}
+
+#[derive(clap::Subcommand)]
+enum Stage {
+    /// The joint tagger, lemmatizer and parser (UPOS, XPOS, UFeats, lemmas, trees)
+    Posdep(PosdepArgs),
+}
+
+#[derive(clap::Args)]
+struct PosdepArgs {
+    /// Training CoNLL-U file.
+    #[arg(long)]
+    train: PathBuf,
+    /// Development CoNLL-U file (early stopping, reported scores).
+    #[arg(long)]
+    dev: PathBuf,
+    /// Output package (zip); a checkpoint is kept beside it as OUT.ckpt.
+    #[arg(long)]
+    out: PathBuf,
+    /// Language name recorded in the package.
+    #[arg(long, default_value = "")]
+    lang: String,
+    /// Treebank code recorded in the package (default: from the file name).
+    #[arg(long)]
+    treebank: Option<String>,
+    /// Licence of the training data, recorded in the package.
+    #[arg(long, default_value = "see the treebank's LICENSE")]
+    licence: String,
+    /// Encoder package or HuggingFace model folder (default: the embedded e5-small).
+    #[arg(long)]
+    encoder: Option<PathBuf>,
+    /// Number of top encoder layers that get adapters (the rest is computed once and cached).
+    #[arg(long, default_value_t = 6)]
+    adapter_layers: usize,
+    /// Adapter bottleneck = hidden / reduction.
+    #[arg(long, default_value_t = 8)]
+    reduction: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    #[arg(long, default_value_t = 40)]
+    max_epochs: usize,
+    /// Stop after this many epochs without dev improvement.
+    #[arg(long, default_value_t = 4)]
+    patience: usize,
+    /// Padded subword pieces per batch.
+    #[arg(long, default_value_t = 2048)]
+    batch_tokens: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Continue from OUT.ckpt.
+    #[arg(long)]
+    resume: bool,
+    /// Minutes between checkpoints.
+    #[arg(long, default_value_t = 3.0)]
+    checkpoint_minutes: f64,
+    /// Stop after this many minutes (at the end of an epoch).
+    #[arg(long, default_value_t = 600.0)]
+    max_minutes: f64,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let Stage::Posdep(p) = a.stage;
+    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
+    let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
+    let encoder = tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))?;
+    let treebank = p.treebank.clone().unwrap_or_else(|| {
+        p.train.file_name().map_or(String::new(), |f| f.to_string_lossy().split('-').next().unwrap_or("").to_string())
+    });
+    let command = std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" ");
+    let opts = TrainOptions {
+        train: p.train,
+        dev: p.dev,
+        out: p.out,
+        language: p.lang,
+        treebank,
+        licence: p.licence,
+        command,
+        adapters: AdapterConfig { top_layers: p.adapter_layers, reduction: p.reduction },
+        heads: HeadConfig::default(),
+        learning_rate: p.lr,
+        max_epochs: p.max_epochs,
+        patience: p.patience,
+        batch_tokens: p.batch_tokens,
+        seed: p.seed,
+        resume: p.resume,
+        checkpoint_minutes: p.checkpoint_minutes,
+        max_minutes: p.max_minutes,
+        quiet: p.quiet,
+    };
+    let report = train(&encoder, &opts)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
