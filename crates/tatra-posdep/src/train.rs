@@ -58,6 +58,8 @@ struct TrainState {
 /// What training reports at the end.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// Epochs done before this run (from the checkpoint when resuming).
+    pub resumed_at_epoch: usize,
     pub epochs: usize,
     pub best_epoch: usize,
     pub seconds: f64,
@@ -260,6 +262,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         net = tatra_adapters::params::import(net, &values).map_err(PosdepError::Other)?;
         log(format!("resumed from {} at epoch {}, batch {}", ckpt.display(), state.epoch + 1, state.batch));
     }
+    let resumed_at_epoch = state.epoch;
     let mut optim = AdamConfig::new().init();
     let mut last_ckpt = Instant::now();
     let elapsed_before = state.seconds;
@@ -356,6 +359,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         if cfg.use_lexicon { "lexicon kept" } else { "rules only" }
     ));
     Ok(Report {
+        resumed_at_epoch,
         epochs: state.epoch,
         best_epoch: state.best_epoch,
         seconds: state.seconds,
