@@ -5,7 +5,7 @@
 //! word; the root is the sequence's first special token.
 
 use burn::module::{Module, Param};
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::activation::{gelu, log_softmax};
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
@@ -18,11 +18,18 @@ use crate::data::Vocabs;
 pub struct HeadConfig {
     pub arc_dim: usize,
     pub label_dim: usize,
+    /// Dropout on word vectors and projections while training.
+    #[serde(default = "default_dropout")]
+    pub dropout: f64,
+}
+
+fn default_dropout() -> f64 {
+    0.33
 }
 
 impl Default for HeadConfig {
     fn default() -> Self {
-        HeadConfig { arc_dim: 256, label_dim: 128 }
+        HeadConfig { arc_dim: 256, label_dim: 128, dropout: default_dropout() }
     }
 }
 
@@ -40,6 +47,7 @@ pub struct Heads {
     pub lab_head: Linear,
     pub lab_u: Param<Tensor<2>>,
     pub lab_w: Linear,
+    pub dropout: Dropout,
     pub n_deprel: usize,
 }
 
@@ -71,6 +79,7 @@ impl Heads {
             lab_head: lin(h, c.label_dim),
             lab_u: zeros_param([c.label_dim, v.deprel.len() * c.label_dim], device),
             lab_w: lin(2 * c.label_dim, v.deprel.len()),
+            dropout: DropoutConfig::new(c.dropout).init(),
             n_deprel: v.deprel.len(),
         }
     }
@@ -78,10 +87,10 @@ impl Heads {
     /// `words`: `[b, w + 1, h]`, position 0 the root vector.
     pub fn forward(&self, words: Tensor<3>, head_mask_bias: Tensor<3>) -> HeadOut {
         let [b, w1, h] = words.dims();
-        let w = w1 - 1;
+        let words = self.dropout.forward(words);
         let deps = words.clone().slice([0..b, 1..w1, 0..h]);
-        let arc_d = gelu(self.arc_dep.forward(deps.clone()));
-        let arc_h = gelu(self.arc_head.forward(words.clone()));
+        let arc_d = self.dropout.forward(gelu(self.arc_dep.forward(deps.clone())));
+        let arc_h = self.dropout.forward(gelu(self.arc_head.forward(words.clone())));
         let bil = arc_d.matmul(self.arc_u.val().unsqueeze::<3>()).matmul(arc_h.clone().swap_dims(1, 2));
         let hb = self.arc_bias.forward(arc_h).swap_dims(1, 2); // [b, 1, w+1]
         let arcs = bil + hb + head_mask_bias;
@@ -91,10 +100,9 @@ impl Heads {
             feats: self.feats.forward(deps.clone()),
             lemma: self.lemma.forward(deps.clone()),
             arcs,
-            dep_l: gelu(self.lab_dep.forward(deps)),
-            head_l: gelu(self.lab_head.forward(words)),
+            dep_l: self.dropout.forward(gelu(self.lab_dep.forward(deps))),
+            head_l: self.dropout.forward(gelu(self.lab_head.forward(words))),
         }
-        .with_words(w)
     }
 
     /// Relation scores `[b, w, n_deprel]` given each word's head (`[b, w]`, 0 = root).
@@ -112,12 +120,6 @@ impl Heads {
             .sum_dim(3)
             .reshape([b, w, n]);
         bil + self.lab_w.forward(Tensor::cat(vec![out.dep_l.clone(), hsel], 2))
-    }
-}
-
-impl HeadOut {
-    fn with_words(self, _w: usize) -> Self {
-        self
     }
 }
 

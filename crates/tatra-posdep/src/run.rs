@@ -160,7 +160,7 @@ impl Posdep {
     /// Annotation from precomputed lower-layer states (shared between stages, cached
     /// in training).
     pub fn annotate_lower(&self, encoder: &Encoder, sentences: &mut [Sentence], lay: &[Layout], lower: &[Lower]) {
-        let device = encoder.device();
+        let device = &self.net.heads.upos.weight.val().device();
         let h = encoder.hidden_size();
         // 1. Adapted top layers on every window.
         let mut seqs: Vec<(usize, usize)> = Vec::new();

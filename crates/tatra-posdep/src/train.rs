@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -297,11 +298,10 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         }
         bar.finish_and_clear();
         // Dev evaluation.
-        let posdep = Posdep { net, config: cfg.clone(), lexicon: lexicon.clone(), meta: Meta::default() };
+        let posdep = Posdep { net: net.valid(), config: cfg.clone(), lexicon: lexicon.clone(), meta: Meta::default() };
         let mut pred = dev_doc.clone();
         posdep.annotate_lower(encoder, &mut pred.sentences, &dev_lay, &dev_lower);
         let scores = score(&dev_doc, &pred)?;
-        net = posdep.net;
         let obj = objective(&scores);
         state.seconds = elapsed_before + run_start.elapsed().as_secs_f64();
         log(format!(

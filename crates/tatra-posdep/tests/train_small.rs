@@ -30,7 +30,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         licence: "test".into(),
         command: "test".into(),
         adapters: AdapterConfig { top_layers: 1, reduction: 4 },
-        heads: HeadConfig { arc_dim: 16, label_dim: 8 },
+        heads: HeadConfig { arc_dim: 16, label_dim: 8, dropout: 0.2 },
         learning_rate: 3e-3,
         max_epochs: epochs,
         patience: 10,
