@@ -56,3 +56,37 @@ fn eval_of_different_texts_fails_clearly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("The concatenation of tokens in gold file and in system file differ!"));
 }
+
+#[test]
+fn annotate_unknown_language_lists_the_available_ones() {
+    let out = tatra().args(["annotate", "--lang", "klingon", "x.conllu"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown language 'klingon'; available: slovak (sk_snk, sk)"), "{err}");
+}
+
+#[test]
+fn annotate_without_a_model_names_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tatra()
+        .args(["annotate", "--lang", "japanese", "x.conllu"])
+        .env("TATRA_MODELS", dir.path())
+        .env("XDG_CACHE_HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no posdep model for ja_gsd: looked for ja_gsd/posdep.zip in"), "{err}");
+    assert!(err.contains(&dir.path().display().to_string()), "{err}");
+}
+
+#[test]
+fn language_names_resolve() {
+    use tatra::langs::resolve;
+    assert_eq!(resolve("slovak"), Some("sk_snk"));
+    assert_eq!(resolve("SK"), Some("sk_snk"));
+    assert_eq!(resolve("sk_snk"), Some("sk_snk"));
+    assert_eq!(resolve("english-lines"), Some("en_lines"));
+    assert_eq!(resolve("fr"), Some("fr_sequoia"));
+    assert_eq!(resolve("klingon"), None);
+}

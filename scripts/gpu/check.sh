@@ -18,8 +18,8 @@ chmod +x $T
 python3 scripts/gpu/random_e5.py /tmp/e5rand 2>&1 | tail -1
 {
   for m in crates/tatra-encoder/tests/fixtures/tiny-xlm-roberta crates/tatra-encoder/tests/fixtures/tiny-bert /tmp/e5rand; do
-    timeout 300 $T bench devices --encoder $m
+    timeout 120 $T bench devices --encoder $m
   done
 } 2>&1 | tee "$OUT/equality.txt"
-timeout 240 $T bench encoder --encoder /tmp/e5rand --device gpu --budget 2 2>&1 | tee "$OUT/bench-gpu.txt"
-timeout 200 $T bench encoder --encoder /tmp/e5rand --device cpu --budget 1 --batch 1,8,32 --seq 16,64 2>&1 | tee "$OUT/bench-cpu16.txt"
+timeout 200 $T bench encoder --encoder /tmp/e5rand --device gpu --budget 2 2>&1 | tee "$OUT/bench-gpu.txt"
+timeout 100 $T bench encoder --encoder /tmp/e5rand --device cpu --budget 1 --batch 1,8,32 --seq 16,64 2>&1 | tee "$OUT/bench-cpu16.txt"

@@ -81,6 +81,7 @@ pub fn time_forward(enc: &Encoder, batch: usize, seq: usize, budget_s: f64) -> R
 /// for the same batches (a padded batch of varied lengths, and single sequences).
 pub fn compare_devices(a: &Encoder, b: &Encoder, lengths: &[usize]) -> f32 {
     let vocab = a.tokenizer.vocab_size().max(10) as u32;
+    let lengths: Vec<usize> = lengths.iter().map(|&n| n.min(a.max_len())).collect();
     let seqs: Vec<Vec<u32>> = lengths
         .iter()
         .enumerate()

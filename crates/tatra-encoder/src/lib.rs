@@ -106,11 +106,15 @@ impl Encoder {
     }
 
     /// Pads id sequences (each already with its special tokens) into a batch and runs the
-    /// embedding layer.
+    /// embedding layer. Sequences longer than [`Encoder::max_len`] are cut there (use
+    /// [`Encoder::layout`] windows for long input).
     pub fn embed(&self, seqs: &[Vec<u32>]) -> Batch {
         let h = self.hidden_size();
         let b = seqs.len();
-        let l = seqs.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let max = self.max_len();
+        let cut: Vec<&[u32]> = seqs.iter().map(|s| &s[..s.len().min(max)]).collect();
+        let seqs = &cut;
+        let l = seqs.iter().map(|s| s.len()).max().unwrap_or(0).max(1);
         let mut words = vec![0f32; b * l * h];
         let mut bias = vec![MASK_BIAS; b * l];
         let pad = self.tokenizer.pad_id as usize;
@@ -128,7 +132,7 @@ impl Encoder {
             config::PositionScheme::Bert => 0,
             config::PositionScheme::Roberta => self.config.pad_token_id as usize + 1,
         };
-        Batch { hidden: self.model.embed(words, pos_offset), mask_bias, lengths: seqs.iter().map(Vec::len).collect() }
+        Batch { hidden: self.model.embed(words, pos_offset), mask_bias, lengths: seqs.iter().map(|s| s.len()).collect() }
     }
 
     /// Runs transformer layers `from..to` on a batch's hidden states.
