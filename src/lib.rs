@@ -7,5 +7,7 @@
 pub use tatra_core as core;
 pub use tatra_core::{Document, Sentence, Token, Word};
 pub use tatra_eval as eval;
+pub use tatra_encoder as encoder;
+pub use tatra_posdep as posdep;
 
 pub mod langs;

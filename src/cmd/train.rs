@@ -19,6 +19,61 @@ pub struct Args {
 enum Stage {
     /// The joint tagger, lemmatizer and parser (UPOS, XPOS, UFeats, lemmas, trees)
     Posdep(PosdepArgs),
+    /// Score a trained posdep package on dev and test (gold tokenization) and record the
+    /// scores in it (its weights are rewritten in f16)
+    PosdepScores(ScoreArgs),
+}
+
+#[derive(clap::Args)]
+struct ScoreArgs {
+    /// The package to score.
+    #[arg(long)]
+    package: PathBuf,
+    #[arg(long)]
+    dev: PathBuf,
+    #[arg(long)]
+    test: PathBuf,
+    /// Extra test sets scored and reported (not stored), e.g. a held-out treebank.
+    #[arg(long)]
+    extra: Vec<PathBuf>,
+    /// Replace the recorded training command (e.g. when training ran elsewhere with
+    /// copied paths, record the equivalent command from the repository root).
+    #[arg(long)]
+    recipe: Option<String>,
+}
+
+fn scores_of(posdep: &tatra_posdep::run::Posdep, encoder: &tatra_encoder::Encoder, gold: &std::path::Path) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
+    let gold_doc = tatra_core::conllu::read_file(gold)?;
+    let mut pred = gold_doc.clone();
+    for chunk in pred.sentences.chunks_mut(256) {
+        posdep.annotate(encoder, chunk)?;
+    }
+    Ok(tatra_posdep::train::score(&gold_doc, &pred)?)
+}
+
+fn run_scores(a: ScoreArgs) -> anyhow::Result<ExitCode> {
+    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
+    let dir = crate::cmd::default_encoder_dir();
+    let encoder = tatra_encoder::Encoder::load(&dir, &device)?;
+    let posdep = tatra_posdep::run::Posdep::load(&a.package, &encoder)?;
+    // Rewrite first (f16 weights), then score what is shipped.
+    posdep.save(&a.package, true, &[])?;
+    let posdep = tatra_posdep::run::Posdep::load(&a.package, &encoder)?;
+    let dev = scores_of(&posdep, &encoder, &a.dev)?;
+    let test = scores_of(&posdep, &encoder, &a.test)?;
+    let mut out = serde_json::json!({"package": a.package, "dev": dev, "test": test});
+    for e in &a.extra {
+        out[e.display().to_string()] = serde_json::to_value(scores_of(&posdep, &encoder, e)?)?;
+    }
+    let mut posdep = posdep;
+    posdep.meta.dev_scores = dev;
+    posdep.meta.test_scores = test;
+    if let Some(r) = a.recipe {
+        posdep.meta.command = r;
+    }
+    posdep.save(&a.package, true, &[])?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args)]
@@ -77,7 +132,10 @@ struct PosdepArgs {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let Stage::Posdep(p) = a.stage;
+    let p = match a.stage {
+        Stage::Posdep(p) => p,
+        Stage::PosdepScores(s) => return run_scores(s),
+    };
     let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
     let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
     let encoder = tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))?;

@@ -45,27 +45,39 @@ pub fn export<M: Module>(module: &M) -> Vec<(String, Vec<usize>, Vec<f32>)> {
     c.out
 }
 
-/// Serialises exported parameters as safetensors (f32).
-pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)]) -> Result<Vec<u8>, String> {
-    let bytes: Vec<Vec<u8>> = params.iter().map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+/// Serialises exported parameters as safetensors, in f32 (checkpoints) or f16 (shipped
+/// packages: half the size, no measurable change in scores).
+pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], f16: bool) -> Result<Vec<u8>, String> {
+    let bytes: Vec<Vec<u8>> = params
+        .iter()
+        .map(|(_, _, v)| {
+            if f16 {
+                v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect()
+            } else {
+                v.iter().flat_map(|x| x.to_le_bytes()).collect()
+            }
+        })
+        .collect();
+    let dtype = if f16 { Dtype::F16 } else { Dtype::F32 };
     let views: Vec<(String, TensorView)> = params
         .iter()
         .zip(&bytes)
-        .map(|((n, s, _), b)| TensorView::new(Dtype::F32, s.clone(), b).map(|v| (n.clone(), v)))
+        .map(|((n, s, _), b)| TensorView::new(dtype, s.clone(), b).map(|v| (n.clone(), v)))
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     safetensors::serialize(views, None).map_err(|e| e.to_string())
 }
 
-/// Reads safetensors bytes (f32) into path → (shape, values).
+/// Reads safetensors bytes (f32 or f16) into path → (shape, values).
 pub fn from_safetensors(bytes: &[u8]) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>, String> {
     let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
     let mut out = HashMap::new();
     for (name, view) in st.tensors() {
-        if view.dtype() != Dtype::F32 {
-            return Err(format!("tensor '{name}' is {:?}, expected F32", view.dtype()));
-        }
-        let v = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let v = match view.dtype() {
+            Dtype::F32 => view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            Dtype::F16 => view.data().chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+            other => return Err(format!("tensor '{name}' is {other:?}, expected F32 or F16")),
+        };
         out.insert(name, (view.shape().to_vec(), v));
     }
     Ok(out)

@@ -176,9 +176,7 @@ impl Transformer {
                 value: linear(w, &format!("{p}.attention.self.value"), h, h, device)?,
                 fused: None,
             };
-            if std::env::var_os("TATRA_NO_FUSE").is_none() {
-                self_.fuse();
-            }
+            self_.fuse();
             layer.push(Layer {
                 attention: Attention {
                     self_,

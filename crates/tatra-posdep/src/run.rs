@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use burn::module::Module;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -71,7 +72,23 @@ impl Posdep {
         let net = Self::fresh(encoder, config.clone(), encoder.device());
         let net = tatra_adapters::params::import(net, &values)
             .map_err(|e| PosdepError::Other(format!("{}: {e}", path.display())))?;
-        Ok(Posdep { net, config, lexicon, meta: pkg.meta })
+        // For annotation: no dropout and no gradient tracking, whatever the device.
+        Ok(Posdep { net: net.valid(), config, lexicon, meta: pkg.meta })
+    }
+
+    /// Writes this model as a package (weights in f16, or f32 for checkpoints).
+    pub fn save(&self, path: &Path, f16: bool, extra: &[(&str, Vec<u8>)]) -> Result<(), PosdepError> {
+        let other = |e: String| PosdepError::Other(format!("{}: {e}", path.display()));
+        let weights = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(&self.net), f16).map_err(other)?;
+        let lex: std::collections::BTreeMap<&String, &String> = self.lexicon.iter().collect();
+        let mut files = vec![
+            ("config.json", serde_json::to_vec_pretty(&self.config).map_err(|e| other(e.to_string()))?),
+            ("weights.safetensors", weights),
+            ("lemmas.json", serde_json::to_vec(&lex).map_err(|e| other(e.to_string()))?),
+        ];
+        files.extend(extra.iter().map(|(n, b)| (*n, b.clone())));
+        tatra_adapters::package::write(path, &self.meta, &files)?;
+        Ok(())
     }
 }
 

@@ -12,7 +12,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use tatra_adapters::package::{self, Meta, Package};
+use tatra_adapters::package::{Meta, Package};
 use tatra_adapters::{AdaptedTop, AdapterConfig};
 use tatra_core::Document;
 use tatra_encoder::Encoder;
@@ -195,18 +195,15 @@ fn file_name(p: &Path) -> String {
 }
 
 fn save(path: &Path, meta: &Meta, net: &PosdepNet, cfg: &PosdepConfig, lexicon: &std::collections::HashMap<String, String>, state: Option<&TrainState>) -> Result<(), PosdepError> {
-    let weights = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(net)).map_err(PosdepError::Other)?;
-    let lex: BTreeMap<&String, &String> = lexicon.iter().collect();
-    let mut files = vec![
-        ("config.json", serde_json::to_vec_pretty(cfg).map_err(|e| PosdepError::Other(e.to_string()))?),
-        ("weights.safetensors", weights),
-        ("lemmas.json", serde_json::to_vec(&lex).map_err(|e| PosdepError::Other(e.to_string()))?),
-    ];
-    if let Some(s) = state {
-        files.push(("train_state.json", serde_json::to_vec_pretty(s).map_err(|e| PosdepError::Other(e.to_string()))?));
+    let model = Posdep { net: net.clone(), config: cfg.clone(), lexicon: lexicon.clone(), meta: meta.clone() };
+    match state {
+        // Checkpoints keep f32 so a resumed run continues from exactly these weights.
+        Some(s) => {
+            let st = serde_json::to_vec_pretty(s).map_err(|e| PosdepError::Other(e.to_string()))?;
+            model.save(path, false, &[("train_state.json", st)])
+        }
+        None => model.save(path, true, &[]),
     }
-    package::write(path, meta, &files)?;
-    Ok(())
 }
 
 /// Trains a posdep package. `encoder` must live on an autodiff device.
