@@ -8,6 +8,7 @@
 
 pub mod conllu;
 pub mod document;
+pub mod rng;
 pub mod shared;
 
 pub use conllu::{ConlluError, ErrorKind, Reader};

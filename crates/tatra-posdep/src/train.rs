@@ -76,23 +76,6 @@ fn ckpt_path(out: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
-            v.swap(i, j);
-        }
-    }
-}
-
 fn read(path: &Path) -> Result<Document, PosdepError> {
     tatra_core::conllu::read_file(path).map_err(|e| PosdepError::Other(e.to_string()))
 }
@@ -268,7 +251,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
 
     while state.epoch < o.max_epochs {
         let mut order: Vec<usize> = (0..batches.len()).collect();
-        Rng(o.seed.wrapping_add(state.epoch as u64)).shuffle(&mut order);
+        tatra_core::rng::SplitMix64(o.seed.wrapping_add(state.epoch as u64)).shuffle(&mut order);
         let bar = if o.quiet { ProgressBar::hidden() } else { ProgressBar::new(order.len() as u64) };
         bar.set_style(
             ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} batches, {per_sec}, ETA {eta}")
