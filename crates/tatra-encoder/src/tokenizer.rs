@@ -58,8 +58,7 @@ impl Tokenizer {
         let enc = self.inner.encode(words.to_vec(), false).map_err(|e| EncoderError::Encode(e.to_string()))?;
         let mut word_ranges = vec![(usize::MAX, 0usize); words.len()];
         let mut ids = Vec::with_capacity(enc.get_ids().len());
-        for (i, (&id, wid)) in enc.get_ids().iter().zip(enc.get_word_ids()).enumerate() {
-            let _ = i;
+        for (&id, wid) in enc.get_ids().iter().zip(enc.get_word_ids()) {
             if let Some(w) = wid.map(|w| w as usize).filter(|&w| w < words.len()) {
                 let r = &mut word_ranges[w];
                 if r.0 == usize::MAX {
