@@ -95,46 +95,31 @@ impl Evaluation {
     /// The official verbose table (`udeval -v`); `enhanced` adds ELAS and EULAS as
     /// `udeval` does by default.
     pub fn table(&self, enhanced: bool) -> String {
-        let mut lines = vec![
-            "Metric     | Precision |    Recall |  F1 Score | AligndAcc".to_string(),
-            "-----------+-----------+-----------+-----------+-----------".to_string(),
-        ];
-        for (m, s) in &self.scores {
-            if !enhanced && (*m == "ELAS" || *m == "EULAS") {
-                continue;
-            }
+        self.render("Metric     | Precision |    Recall |  F1 Score | AligndAcc", enhanced, |m, s| {
             let acc = s.aligned_accuracy.map_or(String::new(), |a| format!("{:10.2}", 100.0 * a));
-            lines.push(format!(
-                "{:11}|{:10.2} |{:10.2} |{:10.2} |{}",
-                m,
-                100.0 * s.precision,
-                100.0 * s.recall,
-                100.0 * s.f1,
-                acc
-            ));
-        }
-        lines.join("\n")
+            format!("{:11}|{:10.2} |{:10.2} |{:10.2} |{}", m, 100.0 * s.precision, 100.0 * s.recall, 100.0 * s.f1, acc)
+        })
     }
 
     /// The raw counts table (`udeval -v -c`).
     pub fn counts_table(&self, enhanced: bool) -> String {
-        let mut lines = vec![
-            "Metric     | Correct   |      Gold | Predicted | Aligned".to_string(),
-            "-----------+-----------+-----------+-----------+-----------".to_string(),
-        ];
-        for (m, s) in &self.scores {
-            if !enhanced && (*m == "ELAS" || *m == "EULAS") {
-                continue;
-            }
+        self.render("Metric     | Correct   |      Gold | Predicted | Aligned", enhanced, |m, s| {
             let aligned = match s.aligned_total {
                 Some(a) if a > 0 => format!("{a:10}"),
-                _ if *m == "Words" => format!("{:10}", s.correct),
+                _ if m == "Words" => format!("{:10}", s.correct),
                 _ => format!("{:10}", ""),
             };
-            lines.push(format!(
-                "{:11}|{:10} |{:10} |{:10} |{}",
-                m, s.correct, s.gold_total, s.system_total, aligned
-            ));
+            format!("{:11}|{:10} |{:10} |{:10} |{}", m, s.correct, s.gold_total, s.system_total, aligned)
+        })
+    }
+
+    /// A table: header, rule, one row per metric (ELAS/EULAS only when `enhanced`).
+    fn render(&self, header: &str, enhanced: bool, row: impl Fn(&str, &Score) -> String) -> String {
+        let mut lines = vec![header.to_string(), "-----------+-----------+-----------+-----------+-----------".to_string()];
+        for (m, s) in &self.scores {
+            if enhanced || !is_enhanced(m) {
+                lines.push(row(m, s));
+            }
         }
         lines.join("\n")
     }
@@ -147,7 +132,7 @@ impl Evaluation {
         };
         let mut map = serde_json::Map::new();
         for (m, s) in &self.scores {
-            if !enhanced && (*m == "ELAS" || *m == "EULAS") {
+            if !enhanced && is_enhanced(m) {
                 continue;
             }
             let mut o = serde_json::Map::new();
@@ -159,6 +144,10 @@ impl Evaluation {
         }
         serde_json::Value::Object(map)
     }
+}
+
+fn is_enhanced(metric: &str) -> bool {
+    metric == "ELAS" || metric == "EULAS"
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
