@@ -111,15 +111,21 @@ impl Encoder {
 
     /// Last-layer states of many sequences (each `len × h`), batched by length.
     pub fn forward_sorted(&self, seqs: &[Vec<u32>], max_tokens: usize) -> Vec<Vec<f32>> {
+        self.states_sorted(seqs, max_tokens, self.num_layers())
+    }
+
+    /// States after layers `0..upto` of many sequences (each `len × h`, sequences cut at
+    /// [`Encoder::max_len`]), run in batches of similar length.
+    pub fn states_sorted(&self, seqs: &[Vec<u32>], max_tokens: usize, upto: usize) -> Vec<Vec<f32>> {
         let h = self.hidden_size();
         let mut out = vec![Vec::new(); seqs.len()];
         for batch in length_batches(seqs, max_tokens) {
             let group: Vec<Vec<u32>> = batch.iter().map(|&i| seqs[i].clone()).collect();
-            let l = group.iter().map(Vec::len).max().unwrap_or(0);
-            let flat = crate::to_vec(self.forward(&group));
+            let b = self.embed(&group);
+            let l = b.lengths.iter().copied().max().unwrap_or(0).max(1);
+            let flat = crate::to_vec(self.run_layers(b.hidden, &b.mask_bias, 0, upto));
             for (k, &i) in batch.iter().enumerate() {
-                let n = seqs[i].len();
-                out[i] = flat[k * l * h..(k * l + n) * h].to_vec();
+                out[i] = flat[k * l * h..(k * l + b.lengths[k]) * h].to_vec();
             }
         }
         out

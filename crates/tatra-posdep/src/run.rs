@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tatra_adapters::package::{Meta, Package, PackageError};
 use tatra_adapters::{AdaptedTop, AdapterConfig};
 use tatra_core::Sentence;
-use tatra_encoder::words::{Layout, stitch_and_pool, Pooling, length_batches};
+use tatra_encoder::words::{Layout, Pooling, length_batches, stitch_and_pool};
 use tatra_encoder::{Encoder, to_vec};
 
 use crate::data::Vocabs;
@@ -92,13 +92,16 @@ impl Posdep {
     }
 }
 
-/// Layouts (pieces and windows) of sentences.
-pub fn layouts(encoder: &Encoder, sentences: &[Vec<&str>]) -> Result<Vec<Layout>, PosdepError> {
-    Ok(sentences.iter().map(|s| encoder.layout(s)).collect::<Result<_, _>>()?)
-}
-
-/// Runs the encoder layers below the first adapter for every window of every sentence.
-pub fn lower_states(encoder: &Encoder, layouts: &[Layout], upto: usize, max_tokens: usize) -> Vec<Lower> {
+/// Layouts (pieces and windows) of sentences and their states after the encoder layers
+/// below the first adapter (`0..upto`), one block per window.
+pub fn lower_states(encoder: &Encoder, sentences: &[Sentence], upto: usize) -> Result<(Vec<Layout>, Vec<Lower>), PosdepError> {
+    let layouts: Vec<Layout> = sentences
+        .iter()
+        .map(|s| {
+            let forms: Vec<&str> = s.words().map(|w| w.form.as_str()).collect();
+            encoder.layout(&forms)
+        })
+        .collect::<Result<_, _>>()?;
     let mut seqs = Vec::new();
     let mut owner = Vec::new();
     for (si, l) in layouts.iter().enumerate() {
@@ -107,22 +110,11 @@ pub fn lower_states(encoder: &Encoder, layouts: &[Layout], upto: usize, max_toke
             owner.push(si);
         }
     }
-    let h = encoder.hidden_size();
     let mut out: Vec<Lower> = layouts.iter().map(|_| Vec::new()).collect();
-    let mut flat: Vec<Vec<f32>> = vec![Vec::new(); seqs.len()];
-    for batch in length_batches(&seqs, max_tokens) {
-        let group: Vec<Vec<u32>> = batch.iter().map(|&i| seqs[i].clone()).collect();
-        let b = encoder.embed(&group);
-        let l = b.lengths.iter().copied().max().unwrap_or(0);
-        let x = to_vec(encoder.run_layers(b.hidden, &b.mask_bias, 0, upto));
-        for (k, &i) in batch.iter().enumerate() {
-            flat[i] = x[k * l * h..(k * l + seqs[i].len()) * h].to_vec();
-        }
-    }
-    for (i, v) in flat.into_iter().enumerate() {
+    for (i, v) in encoder.states_sorted(&seqs, 4096, upto).into_iter().enumerate() {
         out[owner[i]].push(v);
     }
-    out
+    Ok((layouts, out))
 }
 
 /// A padded batch tensor `[b, l, h]` and its attention bias from per-sequence states.
@@ -165,11 +157,8 @@ fn argmax_rows(v: &[f32], rows: usize, c: usize) -> Vec<usize> {
 impl Posdep {
     /// Annotates sentences (their words are kept; tags, lemmas and trees are filled in).
     pub fn annotate(&self, encoder: &Encoder, sentences: &mut [Sentence]) -> Result<(), PosdepError> {
-        let forms: Vec<Vec<String>> = sentences.iter().map(|s| s.words().map(|w| w.form.clone()).collect()).collect();
-        let refs: Vec<Vec<&str>> = forms.iter().map(|f| f.iter().map(String::as_str).collect()).collect();
-        let lay = layouts(encoder, &refs)?;
         let upto = AdaptedTop::first_layer(encoder, &self.config.adapters);
-        let lower = lower_states(encoder, &lay, upto, 4096);
+        let (lay, lower) = lower_states(encoder, sentences, upto)?;
         self.annotate_lower(encoder, sentences, &lay, &lower);
         Ok(())
     }

@@ -20,7 +20,7 @@ use tatra_encoder::words::length_batches;
 
 use crate::data::{self, Example, Vocabs};
 use crate::model::{HeadConfig, PosdepNet, cross_entropy};
-use crate::run::{Lower, Posdep, PosdepConfig, PosdepError, head_mask, layouts, lower_states, pad_batch};
+use crate::run::{Lower, Posdep, PosdepConfig, PosdepError, head_mask, lower_states, pad_batch};
 
 /// Everything `tatra train posdep` takes.
 #[derive(Debug, Clone)]
@@ -218,13 +218,9 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
     // Cache the frozen lower layers.
     let upto = AdaptedTop::first_layer(encoder, &o.adapters);
     let t0 = Instant::now();
-    let forms: Vec<Vec<&str>> = ex.iter().map(|e| e.words.iter().map(String::as_str).collect()).collect();
-    let lay = layouts(encoder, &forms)?;
-    let lower = lower_states(encoder, &lay, upto, 4096);
-    let dev_forms: Vec<Vec<String>> = dev_doc.sentences.iter().map(|s| s.words().map(|w| w.form.clone()).collect()).collect();
-    let dev_refs: Vec<Vec<&str>> = dev_forms.iter().map(|f| f.iter().map(String::as_str).collect()).collect();
-    let dev_lay = layouts(encoder, &dev_refs)?;
-    let dev_lower = lower_states(encoder, &dev_lay, upto, 4096);
+    // `ex` is built from `train_doc.sentences`, one example per sentence, in order.
+    let (lay, lower) = lower_states(encoder, &train_doc.sentences, upto)?;
+    let (dev_lay, dev_lower) = lower_states(encoder, &dev_doc.sentences, upto)?;
     log(format!("cached layers 0..{upto} for train and dev in {:.0} s", t0.elapsed().as_secs_f64()));
     let h = encoder.hidden_size();
     // Sentences longer than one window are left out of training (they are annotated in windows).
