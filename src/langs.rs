@@ -46,3 +46,9 @@ pub fn model_dirs() -> Vec<std::path::PathBuf> {
 pub fn find_package(treebank: &str, stage: &str) -> Option<std::path::PathBuf> {
     model_dirs().into_iter().map(|d| d.join(treebank).join(format!("{stage}.zip"))).find(|p| p.is_file())
 }
+
+/// The embedded encoder package: the first `<dir>/encoder/multilingual-e5-small` of
+/// [`model_dirs`] that exists.
+pub fn encoder_dir() -> Option<std::path::PathBuf> {
+    model_dirs().into_iter().map(|d| d.join("encoder/multilingual-e5-small")).find(|p| p.is_dir())
+}

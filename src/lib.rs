@@ -9,5 +9,9 @@ pub use tatra_core::{Document, Sentence, Token, Word};
 pub use tatra_eval as eval;
 pub use tatra_encoder as encoder;
 pub use tatra_posdep as posdep;
+pub use tatra_tokenize as tokenize;
 
 pub mod langs;
+pub mod pipeline;
+
+pub use pipeline::Pipeline;

@@ -1,11 +1,22 @@
-//! `tatra annotate`: CoNLL-U in, CoNLL-U out (gold tokenization kept).
+//! `tatra annotate`: raw text, pretokenized text or CoNLL-U in; CoNLL-U or JSON out.
+//!
+//! Streaming: the input is read in blocks of whole paragraphs (raw text, cut after a
+//! blank line), lines (pretokenized) or sentences (CoNLL-U) of about `BLOCK_CHARS`
+//! characters; each block is annotated and written before the next is read, so memory
+//! does not grow with the input. Output to a file goes to a temporary file in the same
+//! folder that is renamed at the end: an error or Ctrl-C leaves no half-written file.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
-use tatra_posdep::run::Posdep;
+use indicatif::{ProgressBar, ProgressStyle};
+use tatra::pipeline::{Input, Pipeline, Stages};
+
+/// Characters per block (whole paragraphs / sentences; a longer paragraph is one block).
+const BLOCK_CHARS: usize = 50_000;
 
 /// Annotate text with a language's models
 #[derive(clap::Args)]
@@ -13,69 +24,266 @@ pub struct Args {
     /// Language: trankit-style name (slovak, english-lines), treebank code (sk_snk) or ISO code (sk).
     #[arg(long)]
     lang: String,
-    /// Input file (default: standard input).
-    file: Option<PathBuf>,
-    /// Input format. (Raw and pretokenized text arrive with the tokenizer stage.)
-    #[arg(long, default_value = "conllu", value_parser = ["conllu"])]
+    /// Input files (default or `-`: standard input); their annotations are written one after another.
+    files: Vec<PathBuf>,
+    /// raw: plain text, a blank line between paragraphs; pretokenized: one sentence per
+    /// line, tokens separated by spaces; conllu: keep the input's sentences, tokens and words.
+    #[arg(long, default_value = "raw", value_parser = ["raw", "pretokenized", "conllu"])]
     input: String,
+    /// Output format.
+    #[arg(long, default_value = "conllu", value_parser = ["conllu", "json"])]
+    format: String,
     /// Output file (written atomically); default: standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
     /// A posdep package to use instead of the shipped one.
     #[arg(long)]
     posdep: Option<PathBuf>,
+    /// A tokenize package to use instead of the shipped one.
+    #[arg(long)]
+    tokenize: Option<PathBuf>,
     /// cpu, gpu or auto (default: $TATRA_DEVICE, else cpu).
     #[arg(long)]
     device: Option<tatra_encoder::device::DeviceChoice>,
+    /// Worker threads for the CPU kernels (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No progress bar or summary.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let Some(code) = tatra::langs::resolve(&a.lang) else {
-        let known: Vec<String> = tatra::langs::LANGUAGES.iter().map(|(c, n, i, _)| format!("{} ({c}, {i})", n[0])).collect();
-        bail!("unknown language '{}'; available: {}", a.lang, known.join(", "));
-    };
-    let package = match a.posdep.clone().or_else(|| tatra::langs::find_package(code, "posdep")) {
-        Some(p) => p,
-        None => bail!(
-            "no posdep model for {code}: looked for {code}/posdep.zip in {}; train one with `tatra train posdep` or set TATRA_MODELS",
-            tatra::langs::model_dirs().iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
-        ),
-    };
-    let choice = match a.device {
-        Some(d) => d,
-        None => tatra_encoder::device::DeviceChoice::from_env()?,
-    };
-    let device = tatra_encoder::device::select(choice)?;
-    let enc_dir = crate::cmd::default_encoder_dir();
-    let encoder = tatra_encoder::Encoder::load(&enc_dir, &device).with_context(|| format!("loading the encoder from {}", enc_dir.display()))?;
-    let posdep = Posdep::load(&package, &encoder)?;
+/// Where annotations go: standard output, or a temporary file renamed at the end.
+enum Sink {
+    Stdout(std::io::StdoutLock<'static>),
+    File { tmp: PathBuf, out: PathBuf, file: std::io::BufWriter<std::fs::File> },
+}
 
-    let mut doc = match &a.file {
-        Some(f) => tatra_core::conllu::read_file(f)?,
-        None => {
-            let mut s = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading standard input")?;
-            tatra_core::conllu::read_str(&s, "<stdin>")?
-        }
-    };
-    for chunk in doc.sentences.chunks_mut(256) {
-        posdep.annotate(&encoder, chunk)?;
-    }
-    let text = tatra_core::conllu::to_string(&doc);
-    match &a.output {
-        Some(out) => {
-            let tmp = out.with_extension("tatra-tmp");
-            std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
-        }
-        None => {
-            let mut so = std::io::stdout().lock();
-            if let Err(e) = so.write_all(text.as_bytes()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(e.into());
-                }
+impl Sink {
+    fn open(output: Option<&Path>) -> anyhow::Result<Self> {
+        match output {
+            None => Ok(Sink::Stdout(std::io::stdout().lock())),
+            Some(out) => {
+                let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
+                let tmp = out.with_file_name(format!(".{name}.tatra-tmp-{}", std::process::id()));
+                let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}: check that the folder exists and is writable", out.display()))?;
+                Ok(Sink::File { tmp, out: out.to_path_buf(), file: std::io::BufWriter::new(file) })
             }
         }
     }
+
+    fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        let r = match self {
+            Sink::Stdout(s) => s.write_all(bytes),
+            Sink::File { file, .. } => file.write_all(bytes),
+        };
+        match (r, self) {
+            (Ok(()), _) => Ok(()),
+            (Err(e), Sink::Stdout(_)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            (Err(e), Sink::Stdout(_)) => Err(e.into()),
+            (Err(e), Sink::File { out, .. }) => Err(anyhow::anyhow!("cannot write {}: {e}", out.display())),
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Sink::Stdout(mut s) => match s.flush() {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(()),
+            },
+            Sink::File { tmp, out, file } => {
+                let f = file.into_inner().map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error()))?;
+                f.sync_all().with_context(|| format!("cannot write {}", out.display()))?;
+                std::fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
+                Ok(())
+            }
+        }
+    }
+
+    fn abandon(self) {
+        if let Sink::File { tmp, .. } = self {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Reads blocks of whole paragraphs (raw), lines (pretokenized) or sentences (CoNLL-U).
+struct Blocks<R: BufRead> {
+    reader: R,
+    name: String,
+    input: Input,
+    line: usize,
+    done: bool,
+}
+
+impl<R: BufRead> Blocks<R> {
+    fn next_block(&mut self) -> anyhow::Result<Option<(String, usize)>> {
+        if self.done {
+            return Ok(None);
+        }
+        let first_line = self.line + 1;
+        let mut block = String::new();
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let n = self.reader.read_until(b'\n', &mut buf).with_context(|| format!("reading {}", self.name))?;
+            if n == 0 {
+                self.done = true;
+                break;
+            }
+            self.line += 1;
+            let text = std::str::from_utf8(&buf).map_err(|e| {
+                anyhow::anyhow!("{}:{}: the input is not valid UTF-8 (byte {} of the line); convert it to UTF-8 first", self.name, self.line, e.valid_up_to() + 1)
+            })?;
+            block.push_str(text);
+            let blank = text.trim().is_empty();
+            let boundary = match self.input {
+                Input::Raw | Input::Conllu => blank,
+                Input::Pretokenized => true,
+            };
+            if boundary && block.len() >= BLOCK_CHARS {
+                // Raw text: keep the blank lines that follow with this block.
+                if self.input == Input::Raw {
+                    loop {
+                        let more = self.reader.fill_buf().with_context(|| format!("reading {}", self.name))?;
+                        let Some(&b) = more.first() else { break };
+                        if b != b'\n' && b != b'\r' {
+                            break;
+                        }
+                        self.reader.consume(1);
+                        if b == b'\n' {
+                            self.line += 1;
+                        }
+                        block.push(b as char);
+                    }
+                }
+                break;
+            }
+        }
+        if block.is_empty() { Ok(None) } else { Ok(Some((block, first_line))) }
+    }
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    if let Some(t) = a.threads {
+        rayon_threads(t)?;
+    }
+    let input = match a.input.as_str() {
+        "pretokenized" => Input::Pretokenized,
+        "conllu" => Input::Conllu,
+        _ => Input::Raw,
+    };
+    let stages = Stages { tokenize: input == Input::Raw, posdep: true };
+    let mut builder = Pipeline::builder().language(&a.lang).stages(stages);
+    if let Some(d) = a.device {
+        builder = builder.device(d);
+    }
+    if let Some(p) = &a.posdep {
+        builder = builder.package("posdep", p);
+    }
+    if let Some(p) = &a.tokenize {
+        builder = builder.package("tokenize", p);
+    }
+    // Fail on unreadable inputs before loading models.
+    let files: Vec<Option<PathBuf>> =
+        if a.files.is_empty() { vec![None] } else { a.files.iter().map(|f| (f.as_os_str() != "-").then(|| f.clone())).collect() };
+    let mut total_bytes = 0u64;
+    for f in files.iter().flatten() {
+        let m = std::fs::metadata(f).with_context(|| format!("cannot read {}", f.display()))?;
+        if m.is_dir() {
+            bail!("cannot read {}: it is a folder", f.display());
+        }
+        total_bytes += m.len();
+    }
+    let pipeline = builder.build()?;
+    let mut sink = Sink::open(a.output.as_deref())?;
+    let show = !a.quiet && std::io::stderr().is_terminal();
+    let bar = if show && total_bytes > 0 { ProgressBar::new(total_bytes) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {msg} ETA {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let (mut words, mut sentences) = (0usize, 0usize);
+    let json = a.format == "json";
+    let mut json_count = 0usize;
+    let mut chars_before = 0usize;
+    if json {
+        sink.write(b"{\"sentences\": [")?;
+    }
+    let result = (|| -> anyhow::Result<()> {
+        for f in &files {
+            let (reader, name): (Box<dyn BufRead>, String) = match f {
+                Some(p) => (
+                    Box::new(BufReader::new(std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?)),
+                    p.display().to_string(),
+                ),
+                None => (Box::new(BufReader::new(std::io::stdin())), "<stdin>".into()),
+            };
+            let mut blocks = Blocks { reader, name: name.clone(), input, line: 0, done: false };
+            while let Some((block, first_line)) = blocks.next_block()? {
+                let doc = if input == Input::Conllu {
+                    let mut d = tatra_core::conllu::read_str(&block, &name).map_err(|e| anyhow::anyhow!("{}", shift_line(&e.to_string(), &name, first_line)))?;
+                    pipeline.annotate_document(&pipeline.languages[0], &mut d)?;
+                    d
+                } else {
+                    pipeline.annotate_as(None, &block, input, sentences + 1)?
+                };
+                sentences += doc.sentences.len();
+                let block_chars = block.chars().count();
+                words += doc.word_count();
+                bar.inc(block.len() as u64);
+                let secs = started.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!("{words} words, {:.0} words/s", words as f64 / secs));
+                if json {
+                    for (k, v) in tatra::pipeline::sentences_json(&doc, sentences - doc.sentences.len() + 1, chars_before).into_iter().enumerate() {
+                        let sep = if json_count + k == 0 { "\n" } else { ",\n" };
+                        sink.write(format!("{sep}{}", serde_json::to_string(&v)?).as_bytes())?;
+                    }
+                    json_count += doc.sentences.len();
+                } else {
+                    sink.write(tatra_core::conllu::to_string(&doc).as_bytes())?;
+                }
+                chars_before += block_chars;
+            }
+        }
+        if json {
+            sink.write(b"\n]}\n")?;
+        }
+        Ok(())
+    })();
+    bar.finish_and_clear();
+    match result {
+        Ok(()) => sink.finish()?,
+        Err(e) => {
+            sink.abandon();
+            return Err(e);
+        }
+    }
+    if !a.quiet {
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!("{sentences} sentences, {words} words in {secs:.1} s ({:.0} words/s)", words as f64 / secs.max(1e-9));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// CoNLL-U errors of a block name lines within the block: make them file lines.
+fn shift_line(msg: &str, name: &str, first_line: usize) -> String {
+    let prefix = format!("{name}:");
+    if let Some(rest) = msg.strip_prefix(&prefix) {
+        if let Some((n, tail)) = rest.split_once(':') {
+            if let Ok(n) = n.parse::<usize>() {
+                return format!("{name}:{}:{tail}", n + first_line - 1);
+            }
+        }
+    }
+    msg.to_string()
+}
+
+fn rayon_threads(n: usize) -> anyhow::Result<()> {
+    if n == 0 {
+        bail!("--threads must be at least 1");
+    }
+    // burn's CPU kernels run on rayon's global pool: size it before any tensor work.
+    rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("cannot start the worker threads")?;
+    Ok(())
 }

@@ -22,6 +22,23 @@ enum Stage {
     /// Score a trained posdep package on dev and test (gold tokenization) and record the
     /// scores in it (its weights are rewritten in f16)
     PosdepScores(ScoreArgs),
+    /// Sentence splitting, tokenization and multi-word tokens from raw text
+    Tokenize(TokenizeArgs),
+    /// Score a trained tokenize package from raw text on dev and test and record the
+    /// scores in it
+    TokenizeScores(ScoreArgs),
+}
+
+#[derive(clap::Args)]
+struct TokenizeArgs {
+    #[command(flatten)]
+    common: PosdepArgs,
+    /// Content units (subword pieces) per training window.
+    #[arg(long, default_value_t = 254)]
+    window: usize,
+    /// Dropout before the unit classifier.
+    #[arg(long, default_value_t = 0.1)]
+    dropout: f64,
 }
 
 #[derive(clap::Args)]
@@ -107,6 +124,9 @@ struct PosdepArgs {
     reduction: usize,
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// Heads read a learned mix of the adapted layers' outputs (posdep).
+    #[arg(long)]
+    mix: bool,
     #[arg(long, default_value_t = 40)]
     max_epochs: usize,
     /// Stop after this many epochs without dev improvement.
@@ -131,18 +151,87 @@ struct PosdepArgs {
     quiet: bool,
 }
 
+fn tokenize_scores_of(model: &tatra_tokenize::Tokenize, encoder: &tatra_encoder::Encoder, gold: &std::path::Path) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
+    let gold_doc = tatra_core::conllu::read_file(gold)?;
+    let text = tatra_tokenize::data::raw_text(&gold_doc);
+    let pred = model.document(encoder, &text, 1)?;
+    Ok(tatra_tokenize::train::score(&gold_doc, &pred)?)
+}
+
+fn run_tokenize_scores(a: ScoreArgs) -> anyhow::Result<ExitCode> {
+    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
+    let dir = crate::cmd::default_encoder_dir();
+    let encoder = tatra_encoder::Encoder::load(&dir, &device)?;
+    let mut model = tatra_tokenize::Tokenize::load(&a.package, &encoder)?;
+    let dev = tokenize_scores_of(&model, &encoder, &a.dev)?;
+    let test = tokenize_scores_of(&model, &encoder, &a.test)?;
+    let mut out = serde_json::json!({"package": a.package, "dev": dev, "test": test});
+    for e in &a.extra {
+        out[e.display().to_string()] = serde_json::to_value(tokenize_scores_of(&model, &encoder, e)?)?;
+    }
+    model.meta.dev_scores = dev;
+    model.meta.test_scores = test;
+    if let Some(r) = a.recipe {
+        model.meta.command = r;
+    }
+    model.save(&a.package, true, &[])?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn command_line() -> String {
+    std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" ")
+}
+
+fn treebank_of(p: &PosdepArgs) -> String {
+    p.treebank.clone().unwrap_or_else(|| {
+        p.train.file_name().map_or(String::new(), |f| f.to_string_lossy().split('-').next().unwrap_or("").to_string())
+    })
+}
+
+fn run_tokenize(t: TokenizeArgs) -> anyhow::Result<ExitCode> {
+    let p = &t.common;
+    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
+    let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
+    let encoder = tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))?;
+    let opts = tatra_tokenize::train::TrainOptions {
+        train: p.train.clone(),
+        dev: p.dev.clone(),
+        out: p.out.clone(),
+        language: p.lang.clone(),
+        treebank: treebank_of(p),
+        licence: p.licence.clone(),
+        command: command_line(),
+        adapters: AdapterConfig { top_layers: p.adapter_layers, reduction: p.reduction },
+        window: t.window,
+        dropout: t.dropout,
+        learning_rate: p.lr,
+        max_epochs: p.max_epochs,
+        patience: p.patience,
+        batch_tokens: p.batch_tokens,
+        seed: p.seed,
+        resume: p.resume,
+        checkpoint_minutes: p.checkpoint_minutes,
+        max_minutes: p.max_minutes,
+        quiet: p.quiet,
+    };
+    let report = tatra_tokenize::train::train(&encoder, &opts)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let p = match a.stage {
         Stage::Posdep(p) => p,
         Stage::PosdepScores(s) => return run_scores(s),
+        Stage::Tokenize(t) => return run_tokenize(t),
+        Stage::TokenizeScores(s) => return run_tokenize_scores(s),
     };
     let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
     let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
     let encoder = tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))?;
-    let treebank = p.treebank.clone().unwrap_or_else(|| {
-        p.train.file_name().map_or(String::new(), |f| f.to_string_lossy().split('-').next().unwrap_or("").to_string())
-    });
-    let command = std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" ");
+    let treebank = treebank_of(&p);
+    let command = command_line();
     let opts = TrainOptions {
         train: p.train,
         dev: p.dev,
@@ -153,6 +242,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         command,
         adapters: AdapterConfig { top_layers: p.adapter_layers, reduction: p.reduction },
         heads: HeadConfig::default(),
+        mix: p.mix,
         learning_rate: p.lr,
         max_epochs: p.max_epochs,
         patience: p.patience,

@@ -13,8 +13,8 @@ pub mod params;
 
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
-use burn::tensor::activation::gelu;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::activation::{gelu, log_softmax};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use tatra_encoder::model::Layer;
 use tatra_encoder::Encoder;
@@ -80,9 +80,70 @@ impl AdaptedTop {
         }
         x
     }
+
+    /// The input and the output of every adapted layer (K + 1 tensors).
+    pub fn forward_all(&self, mut x: Tensor<3>, mask_bias: &Tensor<4>) -> Vec<Tensor<3>> {
+        let mut out = vec![x.clone()];
+        for (layer, adapter) in self.layers.iter().zip(&self.adapters) {
+            x = layer.forward_adapted(x, mask_bias, self.num_heads, |h| adapter.forward(h));
+            out.push(x.clone());
+        }
+        out
+    }
+}
+
+/// A learned weighted sum of layer outputs (ELMo's scalar mix): `gamma · Σ softmax(w)ᵢ hᵢ`.
+/// Middle layers carry more syntax than the last one, which a sentence-embedding model
+/// such as e5 tunes for its own objective.
+#[derive(Module, Debug)]
+pub struct ScalarMix {
+    pub weights: Param<Tensor<1>>,
+    pub gamma: Param<Tensor<1>>,
+}
+
+impl ScalarMix {
+    pub fn new(n: usize, device: &Device) -> Self {
+        ScalarMix { weights: zeros_param([n], device), gamma: Param::from_tensor(Tensor::ones([1], device)) }
+    }
+
+    pub fn forward(&self, layers: Vec<Tensor<3>>) -> Tensor<3> {
+        let n = layers.len();
+        let w = burn::tensor::activation::softmax(self.weights.val(), 0);
+        let stacked = Tensor::stack::<4>(layers, 0); // [n, b, l, h]
+        let w = w.reshape([n, 1, 1, 1]);
+        let mixed: Tensor<3> = (stacked * w).sum_dim(0).squeeze_dim(0);
+        mixed * self.gamma.val().reshape([1, 1, 1])
+    }
 }
 
 /// A trainable matrix initialised to zeros.
 pub fn zeros_param<const D: usize>(shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
     Param::from_tensor(Tensor::zeros(shape, device))
+}
+
+/// A padded batch tensor `[b, l, h]` and its attention bias from per-sequence states.
+pub fn pad_batch(states: &[&[f32]], h: usize, device: &Device) -> (Tensor<3>, Tensor<4>, usize) {
+    let b = states.len();
+    let l = states.iter().map(|s| s.len() / h).max().unwrap_or(1).max(1);
+    let mut x = vec![0f32; b * l * h];
+    let mut bias = vec![-1.0e9f32; b * l];
+    for (i, s) in states.iter().enumerate() {
+        x[i * l * h..i * l * h + s.len()].copy_from_slice(s);
+        bias[i * l..i * l + s.len() / h].fill(0.0);
+    }
+    (
+        Tensor::from_data(TensorData::new(x, [b, l, h]), device),
+        Tensor::from_data(TensorData::new(bias, [b, 1, 1, l]), device),
+        l,
+    )
+}
+
+
+/// Masked mean cross-entropy: `logits [b, w, c]`, `gold [b, w]`, `mask [b, w]` (1/0).
+pub fn cross_entropy(logits: Tensor<3>, gold: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<1> {
+    let [b, w, _] = logits.dims();
+    let lp = log_softmax(logits, 2);
+    let picked = lp.gather(2, gold.unsqueeze_dim::<3>(2)).reshape([b, w]);
+    let n = mask.clone().sum().clamp_min(1.0);
+    picked.mul(mask).sum().neg().div(n)
 }

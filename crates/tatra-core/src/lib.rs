@@ -12,4 +12,4 @@ pub mod rng;
 pub mod shared;
 
 pub use conllu::{ConlluError, ErrorKind, Reader};
-pub use document::{Document, EmptyNode, Entity, Sentence, Token, Word, UNSPECIFIED};
+pub use document::{Document, EmptyNode, Entity, Sentence, Token, UNSPECIFIED, Word, misc_get, misc_has, misc_set};

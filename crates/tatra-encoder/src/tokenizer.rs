@@ -87,6 +87,21 @@ impl Tokenizer {
         Ok(WordPieces { ids, word_ranges })
     }
 
+    /// The id of a piece, if the vocabulary has it.
+    pub fn token_to_id(&self, piece: &str) -> Option<u32> {
+        self.inner.token_to_id(piece)
+    }
+
+    /// The piece of an id.
+    pub fn id_to_token(&self, id: u32) -> Option<String> {
+        self.inner.id_to_token(id)
+    }
+
+    /// The unknown piece.
+    pub fn unk_id(&self) -> u32 {
+        self.inner.token_to_id("<unk>").or_else(|| self.inner.token_to_id("[UNK]")).unwrap_or(3)
+    }
+
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
     }

@@ -6,10 +6,10 @@
 
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
-use burn::tensor::activation::{gelu, log_softmax};
+use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
-use tatra_adapters::{AdaptedTop, zeros_param};
+use tatra_adapters::{AdaptedTop, ScalarMix, zeros_param};
 
 use crate::data::Vocabs;
 
@@ -128,13 +128,18 @@ impl Heads {
 pub struct PosdepNet {
     pub top: AdaptedTop,
     pub heads: Heads,
+    /// Scalar mix of the adapted layers' outputs (absent in older packages: last layer).
+    pub mix: Option<ScalarMix>,
 }
 
-/// Masked mean cross-entropy: `logits [b, w, c]`, `gold [b, w]`, `mask [b, w]` (1/0).
-pub fn cross_entropy(logits: Tensor<3>, gold: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<1> {
-    let [b, w, _] = logits.dims();
-    let lp = log_softmax(logits, 2);
-    let picked = lp.gather(2, gold.unsqueeze_dim::<3>(2)).reshape([b, w]);
-    let n = mask.clone().sum().clamp_min(1.0);
-    picked.mul(mask).sum().neg().div(n)
+impl PosdepNet {
+    /// Piece vectors for the heads from lower-layer states.
+    pub fn encode(&self, x: Tensor<3>, bias: &Tensor<4>) -> Tensor<3> {
+        match &self.mix {
+            Some(m) => m.forward(self.top.forward_all(x, bias)),
+            None => self.top.forward(x, bias),
+        }
+    }
 }
+
+pub use tatra_adapters::cross_entropy;

@@ -28,6 +28,9 @@ pub struct PosdepConfig {
     pub vocabs: Vocabs,
     /// Use the training lexicon of (form, UPOS) → lemma before the edit rules.
     pub use_lexicon: bool,
+    /// Heads read a learned mix of the adapted layers instead of the last layer.
+    #[serde(default)]
+    pub mix: bool,
 }
 
 /// A loaded posdep model.
@@ -54,10 +57,9 @@ pub type Lower = Vec<Vec<f32>>;
 impl Posdep {
     /// Builds a fresh, untrained network.
     pub fn fresh(encoder: &Encoder, config: PosdepConfig, device: &Device) -> PosdepNet {
-        PosdepNet {
-            top: AdaptedTop::new(encoder, &config.adapters, device),
-            heads: Heads::new(encoder.hidden_size(), &config.vocabs, &config.heads, device),
-        }
+        let top = AdaptedTop::new(encoder, &config.adapters, device);
+        let mix = config.mix.then(|| tatra_adapters::ScalarMix::new(top.layers.len() + 1, device));
+        PosdepNet { top, heads: Heads::new(encoder.hidden_size(), &config.vocabs, &config.heads, device), mix }
     }
 
     /// Loads a package for this encoder.
@@ -117,22 +119,7 @@ pub fn lower_states(encoder: &Encoder, sentences: &[Sentence], upto: usize) -> R
     Ok((layouts, out))
 }
 
-/// A padded batch tensor `[b, l, h]` and its attention bias from per-sequence states.
-pub fn pad_batch(states: &[&[f32]], h: usize, device: &Device) -> (Tensor<3>, Tensor<4>, usize) {
-    let b = states.len();
-    let l = states.iter().map(|s| s.len() / h).max().unwrap_or(1).max(1);
-    let mut x = vec![0f32; b * l * h];
-    let mut bias = vec![NEG; b * l];
-    for (i, s) in states.iter().enumerate() {
-        x[i * l * h..i * l * h + s.len()].copy_from_slice(s);
-        bias[i * l..i * l + s.len() / h].fill(0.0);
-    }
-    (
-        Tensor::from_data(TensorData::new(x, [b, l, h]), device),
-        Tensor::from_data(TensorData::new(bias, [b, 1, 1, l]), device),
-        l,
-    )
-}
+pub use tatra_adapters::pad_batch;
 
 /// `[b, 1, w + 1]` bias that forbids heads past each sentence's end.
 pub fn head_mask(lens: &[usize], w: usize, device: &Device) -> Tensor<3> {
@@ -180,7 +167,7 @@ impl Posdep {
         for batch in length_batches(&lens, 4096) {
             let states: Vec<&[f32]> = batch.iter().map(|&i| lower[seqs[i].0][seqs[i].1].as_slice()).collect();
             let (x, bias, l) = pad_batch(&states, h, device);
-            let y = to_vec(self.net.top.forward(x, &bias));
+            let y = to_vec(self.net.encode(x, &bias));
             for (k, &i) in batch.iter().enumerate() {
                 let n = states[k].len();
                 top[seqs[i].0][seqs[i].1] = y[k * l * h..k * l * h + n].to_vec();
@@ -226,7 +213,9 @@ impl Posdep {
                 trees.push(heads);
             }
             let htensor = Tensor::<2, Int>::from_data(TensorData::new(heads_all, [batch.len(), w]), device);
-            let labels = argmax_rows(&to_vec(self.net.heads.labels(&out, htensor)), batch.len() * w, v.deprel.len());
+            let label_scores = to_vec(self.net.heads.labels(&out, htensor));
+            let nl = v.deprel.len();
+            let root = (0..nl).find(|&i| v.deprel.label(i) == "root");
             for (k, &si) in batch.iter().enumerate() {
                 for (d, word) in sentences[si].words_mut().enumerate() {
                     let r = k * w + d;
@@ -242,7 +231,17 @@ impl Posdep {
                         .or_else(|| lemma::apply(&word.form, v.lemma.label(lemma[r])))
                         .unwrap_or_else(|| word.form.clone());
                     word.head = Some(trees[k][d + 1]);
-                    word.deprel = v.deprel.label(labels[r]).to_string();
+                    // UD: the word attached to 0 is `root`, and no other word is.
+                    word.deprel = if trees[k][d + 1] == 0 {
+                        "root".to_string()
+                    } else {
+                        let row = &label_scores[r * nl..(r + 1) * nl];
+                        let best = (usize::from(nl > 1)..nl)
+                            .filter(|&i| Some(i) != root)
+                            .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                            .unwrap_or(0);
+                        v.deprel.label(best).to_string()
+                    };
                 }
             }
         }

@@ -34,6 +34,8 @@ pub struct TrainOptions {
     pub command: String,
     pub adapters: AdapterConfig,
     pub heads: HeadConfig,
+    /// A learned mix of the adapted layers feeds the heads.
+    pub mix: bool,
     pub learning_rate: f64,
     pub max_epochs: usize,
     pub patience: usize,
@@ -125,7 +127,7 @@ fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<u
 }
 
 fn loss(net: &PosdepNet, t: BatchTensors) -> Tensor<1> {
-    let top = net.top.forward(t.x, &t.bias);
+    let top = net.encode(t.x, &t.bias);
     let words = top.gather(1, t.gather);
     let out = net.heads.forward(words, t.head_bias);
     let [g_upos, g_xpos, g_feats, g_lemma, g_head, g_rel] = t.gold;
@@ -202,7 +204,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
     let dev_doc = read(&o.dev)?;
     let vocabs = Vocabs::build(&train_doc);
     let lexicon = data::lemma_lexicon(&train_doc);
-    let mut cfg = PosdepConfig { adapters: o.adapters.clone(), heads: o.heads.clone(), vocabs: vocabs.clone(), use_lexicon: true };
+    let mut cfg = PosdepConfig { adapters: o.adapters.clone(), heads: o.heads.clone(), vocabs: vocabs.clone(), use_lexicon: true, mix: o.mix };
     let ex = data::examples(&train_doc, &vocabs);
     log(format!(
         "train: {} sentences, {} words; labels: {} UPOS, {} XPOS, {} UFeats, {} lemma rules, {} deprels",

@@ -31,6 +31,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         command: "test".into(),
         adapters: AdapterConfig { top_layers: 1, reduction: 4 },
         heads: HeadConfig { arc_dim: 16, label_dim: 8, dropout: 0.2 },
+        mix: true,
         learning_rate: 3e-3,
         max_epochs: epochs,
         patience: 10,

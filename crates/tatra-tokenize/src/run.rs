@@ -1,0 +1,363 @@
+//! Segmenting raw text with a tokenize package: units → adapted encoder → one label per
+//! unit → tokens, multi-word tokens and sentences with exact character spans.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+use tatra_adapters::package::{Meta, Package, PackageError};
+use tatra_adapters::{AdaptedTop, AdapterConfig, pad_batch};
+use tatra_core::{Sentence, Token, Word, misc_set};
+use tatra_encoder::words::{Window, length_batches, windows};
+use tatra_encoder::{Encoder, to_vec};
+
+use crate::data::{self, N_LABELS};
+use crate::mwt::Mwt;
+use crate::units::{Units, units};
+
+/// The stage configuration stored in a package's `config.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenizeConfig {
+    pub adapters: AdapterConfig,
+    /// Tokens may contain spaces (Vietnamese): whitespace alone does not end a token.
+    pub space_tokens: bool,
+    /// Content units per encoder window (windows overlap by half).
+    pub window: usize,
+    #[serde(default)]
+    pub dropout: f64,
+}
+
+#[derive(Module, Debug)]
+pub struct TokenizeNet {
+    pub top: AdaptedTop,
+    pub head: Linear,
+    pub dropout: Dropout,
+}
+
+impl TokenizeNet {
+    /// Unit logits `[b, l, N_LABELS]` from lower-layer states.
+    pub fn forward(&self, x: Tensor<3>, bias: &Tensor<4>) -> Tensor<3> {
+        let y = self.top.forward(x, bias);
+        self.head.forward(self.dropout.forward(y))
+    }
+}
+
+/// A loaded tokenize model.
+pub struct Tokenize {
+    pub net: TokenizeNet,
+    pub config: TokenizeConfig,
+    pub mwt: Mwt,
+    pub meta: Meta,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenizeError {
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error(transparent)]
+    Encoder(#[from] tatra_encoder::EncoderError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A unit sequence cut into windows for the encoder.
+#[derive(Debug, Clone)]
+pub struct Laid {
+    pub units: Units,
+    pub windows: Vec<Window>,
+}
+
+impl Tokenize {
+    pub fn fresh(encoder: &Encoder, config: &TokenizeConfig, device: &burn::tensor::Device) -> TokenizeNet {
+        TokenizeNet {
+            top: AdaptedTop::new(encoder, &config.adapters, device),
+            head: LinearConfig::new(encoder.hidden_size(), N_LABELS).init(device),
+            dropout: DropoutConfig::new(config.dropout).init(),
+        }
+    }
+
+    /// Loads a package for this encoder.
+    pub fn load(path: &Path, encoder: &Encoder) -> Result<Self, TokenizeError> {
+        let pkg = Package::read(path)?;
+        pkg.check_encoder(&encoder.identity())?;
+        let config: TokenizeConfig = pkg.json("config.json")?;
+        let mwt: Mwt = pkg.json("mwt.json")?;
+        let values = tatra_adapters::params::from_safetensors(pkg.file("weights.safetensors")?)
+            .map_err(|e| TokenizeError::Other(format!("{}: weights.safetensors: {e}", path.display())))?;
+        let net = Self::fresh(encoder, &config, encoder.device());
+        let net = tatra_adapters::params::import(net, &values).map_err(|e| TokenizeError::Other(format!("{}: {e}", path.display())))?;
+        Ok(Tokenize { net: net.valid(), config, mwt, meta: pkg.meta })
+    }
+
+    /// Writes this model as a package (weights in f16, or f32 for checkpoints).
+    pub fn save(&self, path: &Path, f16: bool, extra: &[(&str, Vec<u8>)]) -> Result<(), TokenizeError> {
+        let other = |e: String| TokenizeError::Other(format!("{}: {e}", path.display()));
+        let weights = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(&self.net), f16).map_err(other)?;
+        let mut files = vec![
+            ("config.json", serde_json::to_vec_pretty(&self.config).map_err(|e| other(e.to_string()))?),
+            ("weights.safetensors", weights),
+            ("mwt.json", serde_json::to_vec(&self.mwt).map_err(|e| other(e.to_string()))?),
+        ];
+        files.extend(extra.iter().map(|(n, b)| (*n, b.clone())));
+        tatra_adapters::package::write(path, &self.meta, &files)?;
+        Ok(())
+    }
+
+    /// Units of a paragraph, laid out in overlapping windows.
+    pub fn lay(&self, encoder: &Encoder, text: &str) -> Result<Laid, TokenizeError> {
+        let units = units(&encoder.tokenizer, text)?;
+        let w = self.config.window.min(encoder.max_len() - 2);
+        let windows = windows(units.len(), w);
+        Ok(Laid { units, windows })
+    }
+
+    /// One label per unit for each laid-out text, from the lower-layer states of their
+    /// windows (`lower[i][k]`: text i, window k).
+    pub fn labels_lower(&self, encoder: &Encoder, laid: &[&Laid], lower: &[Vec<Vec<f32>>]) -> Vec<Vec<u8>> {
+        let h = encoder.hidden_size();
+        let device = self.net.head.weight.val().device();
+        let mut seqs: Vec<(usize, usize)> = Vec::new();
+        for (ti, l) in lower.iter().enumerate() {
+            for k in 0..l.len() {
+                seqs.push((ti, k));
+            }
+        }
+        let lens: Vec<Vec<u32>> = seqs.iter().map(|&(t, k)| vec![0; lower[t][k].len() / h]).collect();
+        let mut out: Vec<Vec<u8>> = laid.iter().map(|l| vec![0; l.units.len()]).collect();
+        for batch in length_batches(&lens, 4096) {
+            let states: Vec<&[f32]> = batch.iter().map(|&i| lower[seqs[i].0][seqs[i].1].as_slice()).collect();
+            let (x, bias, l) = pad_batch(&states, h, &device);
+            let logits = to_vec(self.net.forward(x, &bias));
+            for (b, &i) in batch.iter().enumerate() {
+                let (ti, k) = seqs[i];
+                let win = laid[ti].windows[k];
+                for u in win.keep_start..win.keep_end {
+                    if !laid[ti].units.labelled[u] {
+                        continue;
+                    }
+                    // +1: the window's leading special token.
+                    let r = &logits[(b * l + (u - win.start) + 1) * N_LABELS..][..N_LABELS];
+                    out[ti][u] = (0..N_LABELS).max_by(|&a, &c| r[a].total_cmp(&r[c])).unwrap_or(0) as u8;
+                }
+            }
+        }
+        out
+    }
+
+    /// Lower-layer states of every window of the given layouts.
+    pub fn lower(&self, encoder: &Encoder, laid: &[&Laid]) -> Vec<Vec<Vec<f32>>> {
+        let upto = AdaptedTop::first_layer(encoder, &self.config.adapters);
+        lower_states(encoder, laid, upto)
+    }
+
+    /// Segments paragraphs (texts without blank lines are best; any text works) into
+    /// sentences. Token spans are character offsets into each paragraph.
+    pub fn segment(&self, encoder: &Encoder, paragraphs: &[&str]) -> Result<Vec<Vec<Sentence>>, TokenizeError> {
+        let mut out = Vec::with_capacity(paragraphs.len());
+        // Bounded memory: a few hundred windows' states at a time.
+        let mut group: Vec<Laid> = Vec::new();
+        let mut group_texts: Vec<&str> = Vec::new();
+        let mut windows_in_group = 0;
+        let flush = |group: &mut Vec<Laid>, texts: &mut Vec<&str>, out: &mut Vec<Vec<Sentence>>| {
+            let refs: Vec<&Laid> = group.iter().collect();
+            let lower = self.lower(encoder, &refs);
+            let labels = self.labels_lower(encoder, &refs, &lower);
+            for ((l, lab), t) in group.iter().zip(&labels).zip(texts.iter()) {
+                out.push(self.decode(t, &l.units, lab));
+            }
+            group.clear();
+            texts.clear();
+        };
+        for p in paragraphs {
+            let laid = self.lay(encoder, p)?;
+            windows_in_group += laid.windows.len();
+            group.push(laid);
+            group_texts.push(p);
+            if windows_in_group >= 256 {
+                flush(&mut group, &mut group_texts, &mut out);
+                windows_in_group = 0;
+            }
+        }
+        if !group.is_empty() {
+            flush(&mut group, &mut group_texts, &mut out);
+        }
+        Ok(out)
+    }
+
+    /// Builds sentences from unit labels; every non-space character of `text` ends up
+    /// in exactly one token. Spans are character offsets into `text`.
+    pub fn decode(&self, text: &str, units: &Units, labels: &[u8]) -> Vec<Sentence> {
+        let chars: Vec<char> = text.chars().collect();
+        let n = chars.len();
+        let mut at_end = vec![0u8; n + 1];
+        for (i, &(_, e)) in units.spans.iter().enumerate() {
+            if labels.get(i).copied().unwrap_or(0) > 0 && e <= n {
+                at_end[e] = at_end[e].max(labels[i]);
+            }
+        }
+        let breaks_token = |c: char| c.is_whitespace() && (!self.config.space_tokens || c != ' ');
+        let mut sentences: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new()];
+        let mut pos = 0;
+        while pos < n {
+            if chars[pos].is_whitespace() {
+                pos += 1;
+                continue;
+            }
+            let start = pos;
+            pos += 1;
+            while pos < n && at_end[pos] == 0 && !breaks_token(chars[pos]) {
+                pos += 1;
+            }
+            let mut end = pos;
+            while end > start && chars[end - 1].is_whitespace() {
+                end -= 1;
+            }
+            let lab = if pos < n && at_end[pos] == 0 { data::TOKEN } else { at_end[pos].max(data::TOKEN) };
+            if let Some(s) = sentences.last_mut() {
+                s.push((start, end, data::is_mwt(lab)));
+            }
+            if data::is_sentence_end(lab) {
+                sentences.push(Vec::new());
+            }
+        }
+        // Token starts in reading order, to know the whitespace after each token.
+        let starts: Vec<usize> = sentences.iter().flatten().map(|t| t.0).collect();
+        let mut flat = 0;
+        let mut out = Vec::new();
+        for toks in sentences.into_iter().filter(|s| !s.is_empty()) {
+            let mut sent = Sentence::default();
+            let mut id = 1;
+            for &(s, e, mwt) in &toks {
+                flat += 1;
+                let form: String = chars[s..e].iter().collect();
+                let expansion = if mwt { self.mwt.expand(&form).filter(|w| w.len() > 1) } else { None };
+                let mut token = match expansion {
+                    Some(words) => {
+                        let ws: Vec<Word> = words.iter().enumerate().map(|(j, w)| Word::new(id + j, w.clone())).collect();
+                        Token { form: form.clone(), words: ws, misc: "_".into(), range_columns: Vec::new(), span: None }
+                    }
+                    None => Token::single(Word::new(id, form.clone())),
+                };
+                id += token.words.len();
+                token.span = Some((s, e));
+                // Spacing up to the next token of the paragraph; after the paragraph's
+                // last token the caller knows what follows.
+                if let Some(&next) = starts.get(flat) {
+                    let spaces: String = chars[e..next].iter().collect();
+                    set_spacing(&mut token, &spaces);
+                }
+                sent.tokens.push(token);
+            }
+            out.push(sent);
+        }
+        out
+    }
+}
+
+/// Records the whitespace after a token in its MISC: nothing for one space,
+/// `SpaceAfter=No` for none, `SpacesAfter=…` otherwise.
+pub fn set_spacing(t: &mut Token, spaces: &str) {
+    set_token_misc(t, "SpaceAfter", None);
+    set_token_misc(t, "SpacesAfter", None);
+    if spaces.is_empty() {
+        set_token_misc(t, "SpaceAfter", Some("No"));
+    } else if spaces != " " {
+        set_token_misc(t, "SpacesAfter", Some(&escape_spaces(spaces)));
+    }
+}
+
+/// Sets a key in the MISC column that carries a token's spacing.
+pub fn set_token_misc(t: &mut Token, key: &str, value: Option<&str>) {
+    if t.is_mwt() {
+        t.misc = misc_set(&t.misc, key, value);
+    } else if let Some(w) = t.words.first_mut() {
+        w.misc = misc_set(&w.misc, key, value);
+    }
+}
+
+/// Whitespace as UD's `SpacesAfter` writes it: `\s` space, `\t`, `\n`, `\r`, `\\`;
+/// other space characters as `\uXXXX`.
+pub fn escape_spaces(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            ' ' => out.push_str("\\s"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\\' => out.push_str("\\\\"),
+            '|' => out.push_str("\\p"),
+            c if c.is_whitespace() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The inverse of [`escape_spaces`].
+pub fn unescape_spaces(s: &str) -> String {
+    let mut out = String::new();
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('s') => out.push(' '),
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('p') => out.push('|'),
+            Some('\\') => out.push('\\'),
+            Some('u') => {
+                let hex: String = (0..4).filter_map(|_| it.next()).collect();
+                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(ch);
+                }
+            }
+            Some(o) => {
+                out.push('\\');
+                out.push(o);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Lower-layer states (layers `0..upto`) of every window of every layout.
+pub fn lower_states(encoder: &Encoder, laid: &[&Laid], upto: usize) -> Vec<Vec<Vec<f32>>> {
+    let mut seqs = Vec::new();
+    let mut owner = Vec::new();
+    for (ti, l) in laid.iter().enumerate() {
+        for w in &l.windows {
+            let mut ids = Vec::with_capacity(w.end - w.start + 2);
+            ids.push(encoder.tokenizer.cls_id);
+            ids.extend_from_slice(&l.units.ids[w.start..w.end]);
+            ids.push(encoder.tokenizer.sep_id);
+            seqs.push(ids);
+            owner.push(ti);
+        }
+    }
+    let mut out: Vec<Vec<Vec<f32>>> = laid.iter().map(|_| Vec::new()).collect();
+    for (i, v) in encoder.states_sorted(&seqs, 4096, upto).into_iter().enumerate() {
+        out[owner[i]].push(v);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spaces_round_trip() {
+        for s in [" ", "  ", "\n\n", "\t \r\n", "\u{a0}", "a|b\\"] {
+            assert_eq!(unescape_spaces(&escape_spaces(s)), s);
+        }
+        assert_eq!(escape_spaces("\n\n"), "\\n\\n");
+    }
+}
