@@ -124,8 +124,8 @@ struct PosdepArgs {
     reduction: usize,
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
-    /// Heads read a learned mix of the adapted layers' outputs (posdep).
-    #[arg(long)]
+    /// Heads read a learned mix of the adapted layers' outputs (posdep; `--mix false`: the last layer).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     mix: bool,
     #[arg(long, default_value_t = 40)]
     max_epochs: usize,

@@ -51,7 +51,11 @@ pub fn paragraphs(doc: &Document) -> Vec<Paragraph> {
     let mut out: Vec<Paragraph> = Vec::new();
     for (i, s) in doc.sentences.iter().enumerate() {
         if i == 0 || s.is_newdoc() || s.is_newpar() {
-            out.push(Paragraph { text: String::new(), tokens: Vec::new(), sentences: Vec::new() });
+            out.push(Paragraph {
+                text: String::new(),
+                tokens: Vec::new(),
+                sentences: Vec::new(),
+            });
         }
         let Some(p) = out.last_mut() else { continue };
         let mut at = p.text.chars().count();
@@ -65,7 +69,12 @@ pub fn paragraphs(doc: &Document) -> Vec<Paragraph> {
         for (k, t) in s.tokens.iter().enumerate() {
             let len = t.form.chars().count();
             p.text.push_str(&t.form);
-            p.tokens.push(GoldToken { start: at, end: at + len, mwt: t.is_mwt(), sentence_end: k + 1 == n });
+            p.tokens.push(GoldToken {
+                start: at,
+                end: at + len,
+                mwt: t.is_mwt(),
+                sentence_end: k + 1 == n,
+            });
             at += len;
             if k + 1 < n && t.space_after() {
                 p.text.push(' ');

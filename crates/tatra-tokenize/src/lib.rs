@@ -68,76 +68,85 @@ impl Tokenize {
     /// Sentences are numbered from `first_sent_id`; token spans are character offsets
     /// into `text`, which the document keeps.
     pub fn document(&self, encoder: &Encoder, text: &str, first_sent_id: usize) -> Result<Document, TokenizeError> {
-        let chars: Vec<char> = text.chars().collect();
         let spans = paragraph_spans(text);
         let mut byte_at: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
         byte_at.push(text.len());
         let paras: Vec<&str> = spans.iter().map(|&(s, e)| &text[byte_at[s]..byte_at[e]]).collect();
         let segmented = self.segment(encoder, &paras)?;
-        let mut doc = Document { sentences: Vec::new(), text: Some(text.to_string()) };
-        let mut next_id = first_sent_id;
-        for (&(ps, _), sents) in spans.iter().zip(segmented) {
-            for (k, mut s) in sents.into_iter().enumerate() {
-                for t in &mut s.tokens {
-                    if let Some((a, b)) = t.span {
-                        t.span = Some((a + ps, b + ps));
-                    }
-                }
-                if k == 0 {
-                    s.comments.push("# newpar".into());
-                }
-                s.comments.push(format!("# sent_id = {next_id}"));
-                next_id += 1;
-                doc.sentences.push(s);
-            }
-        }
-        // Spacing across paragraphs, before the first token and after the last one.
-        let starts: Vec<usize> = doc.sentences.iter().flat_map(|s| &s.tokens).filter_map(|t| t.span.map(|x| x.0)).collect();
-        let para_ends: std::collections::HashSet<usize> = spans.iter().map(|p| p.1).collect();
-        let mut flat = 0;
-        for s in &mut doc.sentences {
-            for t in &mut s.tokens {
-                flat += 1;
-                let Some((a, e)) = t.span else { continue };
-                if flat == 1 && a > 0 {
-                    let before: String = chars[..a].iter().collect();
-                    run::set_token_misc(t, "SpacesBefore", Some(&run::escape_spaces(&before)));
-                }
-                let next = starts.get(flat).copied().unwrap_or(chars.len());
-                // Within a paragraph the decoder already set the spacing, except after
-                // the paragraph's last token.
-                if para_ends.contains(&e) {
-                    let spaces: String = chars[e..next].iter().collect();
-                    run::set_spacing(t, &spaces);
-                }
-            }
-            let text = s.rebuilt_text();
-            s.comments.push(format!("# text = {text}"));
-        }
-        Ok(doc)
+        Ok(assemble(text, &spans, segmented, first_sent_id))
     }
+}
+
+/// Puts segmented paragraphs (token spans relative to each paragraph) together into a
+/// document over the whole `text`: global spans, `# newpar`, `# sent_id`, `# text`, and
+/// the spacing across paragraphs, before the first token and after the last.
+pub fn assemble(text: &str, spans: &[(usize, usize)], segmented: Vec<Vec<tatra_core::Sentence>>, first_sent_id: usize) -> Document {
+    let chars: Vec<char> = text.chars().collect();
+    let mut doc = Document {
+        sentences: Vec::new(),
+        text: Some(text.to_string()),
+    };
+    let mut next_id = first_sent_id;
+    for (&(ps, _), sents) in spans.iter().zip(segmented) {
+        for (k, mut s) in sents.into_iter().enumerate() {
+            for t in &mut s.tokens {
+                if let Some((a, b)) = t.span {
+                    t.span = Some((a + ps, b + ps));
+                }
+            }
+            if k == 0 {
+                s.comments.push("# newpar".into());
+            }
+            s.comments.push(format!("# sent_id = {next_id}"));
+            next_id += 1;
+            doc.sentences.push(s);
+        }
+    }
+    // Spacing across paragraphs, before the first token and after the last one.
+    let starts: Vec<usize> = doc
+        .sentences
+        .iter()
+        .flat_map(|s| &s.tokens)
+        .filter_map(|t| t.span.map(|x| x.0))
+        .collect();
+    let para_ends: std::collections::HashSet<usize> = spans.iter().map(|p| p.1).collect();
+    let mut flat = 0;
+    for s in &mut doc.sentences {
+        for t in &mut s.tokens {
+            flat += 1;
+            let Some((a, e)) = t.span else { continue };
+            if flat == 1 && a > 0 {
+                let before: String = chars[..a].iter().collect();
+                run::set_token_misc(t, "SpacesBefore", Some(&run::escape_spaces(&before)));
+            }
+            let next = starts.get(flat).copied().unwrap_or(chars.len());
+            // Within a paragraph the decoder already set the spacing, except after
+            // the paragraph's last token.
+            if para_ends.contains(&e) {
+                let spaces: String = chars[e..next].iter().collect();
+                run::set_spacing(t, &spaces);
+            }
+        }
+        let text = s.rebuilt_text();
+        s.comments.push(format!("# text = {text}"));
+    }
+    doc
 }
 
 /// Rebuilds the raw text from a document's token forms and MISC spacing
 /// (`SpacesBefore`, `SpaceAfter=No`, `SpacesAfter`).
 pub fn rebuild_text(doc: &Document) -> String {
     let mut out = String::new();
-    let mut first = true;
-    for s in &doc.sentences {
-        for t in &s.tokens {
-            let misc = t.token_misc();
-            if first {
-                if let Some(b) = tatra_core::misc_get(misc, "SpacesBefore") {
-                    out.push_str(&run::unescape_spaces(b));
-                }
-                first = false;
-            }
-            out.push_str(&t.form);
-            if let Some(sp) = tatra_core::misc_get(misc, "SpacesAfter") {
-                out.push_str(&run::unescape_spaces(sp));
-            } else if !tatra_core::misc_has(misc, "SpaceAfter", "No") {
-                out.push(' ');
-            }
+    for t in doc.sentences.iter().flat_map(|s| &s.tokens) {
+        let misc = t.token_misc();
+        if let Some(b) = tatra_core::misc_get(misc, "SpacesBefore") {
+            out.push_str(&run::unescape_spaces(b));
+        }
+        out.push_str(&t.form);
+        if let Some(sp) = tatra_core::misc_get(misc, "SpacesAfter") {
+            out.push_str(&run::unescape_spaces(sp));
+        } else if !tatra_core::misc_has(misc, "SpaceAfter", "No") {
+            out.push(' ');
         }
     }
     out

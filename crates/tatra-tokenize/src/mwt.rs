@@ -49,7 +49,11 @@ fn rule_of(form: &str, words: &[String]) -> Option<Rule> {
     let f: Vec<char> = form.chars().collect();
     let w1: Vec<char> = words.first()?.chars().collect();
     let p = f.iter().zip(&w1).take_while(|(a, b)| a == b).count();
-    Some(Rule { strip: f.len() - p, append: w1[p..].iter().collect(), rest: words[1..].to_vec() })
+    Some(Rule {
+        strip: f.len() - p,
+        append: w1[p..].iter().collect(),
+        rest: words[1..].to_vec(),
+    })
 }
 
 impl Mwt {
@@ -76,7 +80,11 @@ impl Mwt {
                 }
             }
         }
-        Mwt { exact: most_frequent(exact), lower: most_frequent(lower), rules: most_frequent(rules) }
+        Mwt {
+            exact: most_frequent(exact),
+            lower: most_frequent(lower),
+            rules: most_frequent(rules),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -166,7 +174,12 @@ mod tests {
 
     #[test]
     fn lexicon_then_rules_with_case() {
-        let m = Mwt::build(&doc(&[("du", &["de", "le"]), ("du", &["de", "le"]), ("auquel", &["à", "lequel"]), ("varmış", &["var", "mış"])]));
+        let m = Mwt::build(&doc(&[
+            ("du", &["de", "le"]),
+            ("du", &["de", "le"]),
+            ("auquel", &["à", "lequel"]),
+            ("varmış", &["var", "mış"]),
+        ]));
         assert_eq!(m.expand("du"), Some(vec!["de".into(), "le".into()]));
         assert_eq!(m.expand("Du"), Some(vec!["De".into(), "le".into()]));
         assert_eq!(m.expand("DU"), Some(vec!["DE".into(), "LE".into()]));

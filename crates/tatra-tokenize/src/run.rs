@@ -88,7 +88,12 @@ impl Tokenize {
             .map_err(|e| TokenizeError::Other(format!("{}: weights.safetensors: {e}", path.display())))?;
         let net = Self::fresh(encoder, &config, encoder.device());
         let net = tatra_adapters::params::import(net, &values).map_err(|e| TokenizeError::Other(format!("{}: {e}", path.display())))?;
-        Ok(Tokenize { net: net.valid(), config, mwt, meta: pkg.meta })
+        Ok(Tokenize {
+            net: net.valid(),
+            config,
+            mwt,
+            meta: pkg.meta,
+        })
     }
 
     /// Writes this model as a package (weights in f16, or f32 for checkpoints).
@@ -96,7 +101,10 @@ impl Tokenize {
         let other = |e: String| TokenizeError::Other(format!("{}: {e}", path.display()));
         let weights = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(&self.net), f16).map_err(other)?;
         let mut files = vec![
-            ("config.json", serde_json::to_vec_pretty(&self.config).map_err(|e| other(e.to_string()))?),
+            (
+                "config.json",
+                serde_json::to_vec_pretty(&self.config).map_err(|e| other(e.to_string()))?,
+            ),
             ("weights.safetensors", weights),
             ("mwt.json", serde_json::to_vec(&self.mwt).map_err(|e| other(e.to_string()))?),
         ];
@@ -189,71 +197,89 @@ impl Tokenize {
     /// Builds sentences from unit labels; every non-space character of `text` ends up
     /// in exactly one token. Spans are character offsets into `text`.
     pub fn decode(&self, text: &str, units: &Units, labels: &[u8]) -> Vec<Sentence> {
-        let chars: Vec<char> = text.chars().collect();
-        let n = chars.len();
-        let mut at_end = vec![0u8; n + 1];
-        for (i, &(_, e)) in units.spans.iter().enumerate() {
-            if labels.get(i).copied().unwrap_or(0) > 0 && e <= n {
-                at_end[e] = at_end[e].max(labels[i]);
-            }
-        }
-        let breaks_token = |c: char| c.is_whitespace() && (!self.config.space_tokens || c != ' ');
-        let mut sentences: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new()];
-        let mut pos = 0;
-        while pos < n {
-            if chars[pos].is_whitespace() {
-                pos += 1;
-                continue;
-            }
-            let start = pos;
-            pos += 1;
-            while pos < n && at_end[pos] == 0 && !breaks_token(chars[pos]) {
-                pos += 1;
-            }
-            let mut end = pos;
-            while end > start && chars[end - 1].is_whitespace() {
-                end -= 1;
-            }
-            let lab = if pos < n && at_end[pos] == 0 { data::TOKEN } else { at_end[pos].max(data::TOKEN) };
-            if let Some(s) = sentences.last_mut() {
-                s.push((start, end, data::is_mwt(lab)));
-            }
-            if data::is_sentence_end(lab) {
-                sentences.push(Vec::new());
-            }
-        }
-        // Token starts in reading order, to know the whitespace after each token.
-        let starts: Vec<usize> = sentences.iter().flatten().map(|t| t.0).collect();
-        let mut flat = 0;
-        let mut out = Vec::new();
-        for toks in sentences.into_iter().filter(|s| !s.is_empty()) {
-            let mut sent = Sentence::default();
-            let mut id = 1;
-            for &(s, e, mwt) in &toks {
-                flat += 1;
-                let form: String = chars[s..e].iter().collect();
-                let expansion = if mwt { self.mwt.expand(&form).filter(|w| w.len() > 1) } else { None };
-                let mut token = match expansion {
-                    Some(words) => {
-                        let ws: Vec<Word> = words.iter().enumerate().map(|(j, w)| Word::new(id + j, w.clone())).collect();
-                        Token { form: form.clone(), words: ws, misc: "_".into(), range_columns: Vec::new(), span: None }
-                    }
-                    None => Token::single(Word::new(id, form.clone())),
-                };
-                id += token.words.len();
-                token.span = Some((s, e));
-                // Spacing up to the next token of the paragraph; after the paragraph's
-                // last token the caller knows what follows.
-                if let Some(&next) = starts.get(flat) {
-                    let spaces: String = chars[e..next].iter().collect();
-                    set_spacing(&mut token, &spaces);
-                }
-                sent.tokens.push(token);
-            }
-            out.push(sent);
-        }
-        out
+        decode(text, units, labels, self.config.space_tokens, &self.mwt)
     }
+}
+
+/// Builds sentences from unit labels; every non-space character of `text` ends up in
+/// exactly one token. Spans are character offsets into `text`. With `space_tokens`,
+/// a space alone does not end a token (Vietnamese); a multi-word token label expands
+/// the token with `mwt` when it knows how.
+pub fn decode(text: &str, units: &Units, labels: &[u8], space_tokens: bool, mwt: &Mwt) -> Vec<Sentence> {
+    let chars: Vec<char> = text.chars().collect();
+    let n = chars.len();
+    let mut at_end = vec![0u8; n + 1];
+    for (i, &(_, e)) in units.spans.iter().enumerate() {
+        if labels.get(i).copied().unwrap_or(0) > 0 && e <= n {
+            at_end[e] = at_end[e].max(labels[i]);
+        }
+    }
+    let breaks_token = |c: char| c.is_whitespace() && (!space_tokens || c != ' ');
+    let mut sentences: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new()];
+    let mut pos = 0;
+    while pos < n {
+        if chars[pos].is_whitespace() {
+            pos += 1;
+            continue;
+        }
+        let start = pos;
+        pos += 1;
+        while pos < n && at_end[pos] == 0 && !breaks_token(chars[pos]) {
+            pos += 1;
+        }
+        let mut end = pos;
+        while end > start && chars[end - 1].is_whitespace() {
+            end -= 1;
+        }
+        let lab = if pos < n && at_end[pos] == 0 {
+            data::TOKEN
+        } else {
+            at_end[pos].max(data::TOKEN)
+        };
+        if let Some(s) = sentences.last_mut() {
+            s.push((start, end, data::is_mwt(lab)));
+        }
+        if data::is_sentence_end(lab) {
+            sentences.push(Vec::new());
+        }
+    }
+    // Token starts in reading order, to know the whitespace after each token.
+    let starts: Vec<usize> = sentences.iter().flatten().map(|t| t.0).collect();
+    let mut flat = 0;
+    let mut out = Vec::new();
+    for toks in sentences.into_iter().filter(|s| !s.is_empty()) {
+        let mut sent = Sentence::default();
+        let mut id = 1;
+        for &(s, e, is_mwt) in &toks {
+            flat += 1;
+            let form: String = chars[s..e].iter().collect();
+            let expansion = if is_mwt { mwt.expand(&form).filter(|w| w.len() > 1) } else { None };
+            let mut token = match expansion {
+                Some(words) => {
+                    let ws: Vec<Word> = words.iter().enumerate().map(|(j, w)| Word::new(id + j, w.clone())).collect();
+                    Token {
+                        form: form.clone(),
+                        words: ws,
+                        misc: "_".into(),
+                        range_columns: Vec::new(),
+                        span: None,
+                    }
+                }
+                None => Token::single(Word::new(id, form.clone())),
+            };
+            id += token.words.len();
+            token.span = Some((s, e));
+            // Spacing up to the next token of the paragraph; after the paragraph's
+            // last token the caller knows what follows.
+            if let Some(&next) = starts.get(flat) {
+                let spaces: String = chars[e..next].iter().collect();
+                set_spacing(&mut token, &spaces);
+            }
+            sent.tokens.push(token);
+        }
+        out.push(sent);
+    }
+    out
 }
 
 /// Records the whitespace after a token in its MISC: nothing for one space,

@@ -106,11 +106,16 @@ pub fn score(gold: &Document, pred: &Document) -> Result<BTreeMap<String, f64>, 
 }
 
 fn objective(s: &BTreeMap<String, f64>) -> f64 {
-    ["Tokens", "Sentences", "Words"].iter().map(|k| s.get(*k).copied().unwrap_or(0.0)).sum::<f64>() / 3.0
+    ["Tokens", "Sentences", "Words"]
+        .iter()
+        .map(|k| s.get(*k).copied().unwrap_or(0.0))
+        .sum::<f64>()
+        / 3.0
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().to_string())
+    p.file_name()
+        .map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().to_string())
 }
 
 fn meta(o: &TrainOptions, enc: &Encoder, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
@@ -192,23 +197,39 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
     let upto = AdaptedTop::first_layer(encoder, &o.adapters);
     let t0 = Instant::now();
     let lower = encoder.states_sorted(&seqs, 4096, upto);
-    let mut model = Tokenize { net: Tokenize::fresh(encoder, &cfg, &device), config: cfg.clone(), mwt: mwt.clone(), meta: Meta::default() };
+    let mut model = Tokenize {
+        net: Tokenize::fresh(encoder, &cfg, &device),
+        config: cfg.clone(),
+        mwt: mwt.clone(),
+        meta: Meta::default(),
+    };
     let dev_paras = data::paragraphs(&dev_doc);
     let dev_texts: Vec<&str> = dev_paras.iter().map(|p| p.text.as_str()).collect();
     let dev_laid: Vec<Laid> = dev_texts.iter().map(|t| model.lay(encoder, t)).collect::<Result<_, _>>()?;
     let dev_lower = lower_states(encoder, &dev_laid.iter().collect::<Vec<_>>(), upto);
-    log(format!("cached layers 0..{upto} for train and dev in {:.0} s", t0.elapsed().as_secs_f64()));
+    log(format!(
+        "cached layers 0..{upto} for train and dev in {:.0} s",
+        t0.elapsed().as_secs_f64()
+    ));
     let h = encoder.hidden_size();
     let batches = length_batches(&seqs, o.batch_tokens);
 
-    let mut state = TrainState { best: f64::MIN, ..Default::default() };
+    let mut state = TrainState {
+        best: f64::MIN,
+        ..Default::default()
+    };
     let ckpt = ckpt_path(&o.out);
     if o.resume && ckpt.exists() {
         let pkg = Package::read(&ckpt)?;
         state = pkg.json("train_state.json")?;
         let values = tatra_adapters::params::from_safetensors(pkg.file("weights.safetensors")?).map_err(other)?;
         model.net = tatra_adapters::params::import(model.net, &values).map_err(other)?;
-        log(format!("resumed from {} at epoch {}, batch {}", ckpt.display(), state.epoch + 1, state.batch));
+        log(format!(
+            "resumed from {} at epoch {}, batch {}",
+            ckpt.display(),
+            state.epoch + 1,
+            state.batch
+        ));
     }
     let resumed_at_epoch = state.epoch;
     let mut optim = AdamConfig::new().init();
@@ -216,7 +237,12 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
     let elapsed_before = state.seconds;
     let run_start = Instant::now();
     let save = |path: &Path, m: &Tokenize, meta: Meta, st: Option<&TrainState>| -> Result<(), TokenizeError> {
-        let snapshot = Tokenize { net: m.net.clone(), config: m.config.clone(), mwt: m.mwt.clone(), meta };
+        let snapshot = Tokenize {
+            net: m.net.clone(),
+            config: m.config.clone(),
+            mwt: m.mwt.clone(),
+            meta,
+        };
         match st {
             Some(s) => snapshot.save(path, false, &[("train_state.json", serde_json::to_vec_pretty(s).map_err(other)?)]),
             None => snapshot.save(path, true, &[]),
@@ -226,7 +252,11 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
     while state.epoch < o.max_epochs {
         let mut order: Vec<usize> = (0..batches.len()).collect();
         tatra_core::rng::SplitMix64(o.seed.wrapping_add(state.epoch as u64)).shuffle(&mut order);
-        let bar = if o.quiet { ProgressBar::hidden() } else { ProgressBar::new(order.len() as u64) };
+        let bar = if o.quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(order.len() as u64)
+        };
         bar.set_style(
             ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} batches, {per_sec}, ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -265,7 +295,12 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
             }
         }
         bar.finish_and_clear();
-        let eval = Tokenize { net: model.net.valid(), config: cfg.clone(), mwt: mwt.clone(), meta: Meta::default() };
+        let eval = Tokenize {
+            net: model.net.valid(),
+            config: cfg.clone(),
+            mwt: mwt.clone(),
+            meta: Meta::default(),
+        };
         let pred = segment_cached(&eval, encoder, &dev_texts, &dev_laid, &dev_lower);
         let scores = score(&dev_doc, &pred)?;
         let obj = objective(&scores);
@@ -303,5 +338,11 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
     }
     let dev = state.history.get(state.best_epoch.saturating_sub(1)).cloned().unwrap_or_default();
     log(format!("best epoch {}", state.best_epoch));
-    Ok(Report { resumed_at_epoch, epochs: state.epoch, best_epoch: state.best_epoch, seconds: state.seconds, dev })
+    Ok(Report {
+        resumed_at_epoch,
+        epochs: state.epoch,
+        best_epoch: state.best_epoch,
+        seconds: state.seconds,
+        dev,
+    })
 }

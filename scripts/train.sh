@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Train (or resume) the packages of one stage for the given treebanks on this machine
+# and record their dev/test scores: the recipe behind models/<treebank>/<stage>.zip.
+#
+#   scripts/train.sh posdep ta_ttb cs_cltt …
+#   scripts/train.sh tokenize fr_sequoia …
+#
+# TATRA_BIN picks the binary (default target/release/tatra), MAX_MINUTES caps each run.
+# A package that exists is skipped; a checkpoint (OUT.ckpt) is resumed. Logs go to
+# docs/train-logs/<treebank>.<stage>.log. Chinese-GSD and Japanese-GSD have no train
+# file here: they train on their dev file (which then also drives early stopping).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${TATRA_SHARED:-../shared}
+BIN=${TATRA_BIN:-target/release/tatra}
+MAX_MINUTES=${MAX_MINUTES:-40}
+stage=$1; shift
+case $stage in
+  posdep) extra=(--lr 3e-3 --batch-tokens 512 --mix --max-epochs 30 --patience 5);;
+  tokenize) extra=(--lr 3e-3 --batch-tokens 1024 --max-epochs 20 --patience 3);;
+  *) echo "unknown stage $stage (posdep, tokenize)" >&2; exit 2;;
+esac
+for tb in "$@"; do
+  case $tb in
+    ta_ttb) ud=UD_Tamil-TTB; lang=tamil; lic="CC BY-NC-SA 3.0";;
+    hu_szeged) ud=UD_Hungarian-Szeged; lang=hungarian; lic="CC BY-NC-SA 3.0";;
+    cs_cltt) ud=UD_Czech-CLTT; lang=czech; lic="CC BY-SA 4.0";;
+    vi_vtb) ud=UD_Vietnamese-VTB; lang=vietnamese; lic="CC BY-SA 4.0";;
+    el_gdt) ud=UD_Greek-GDT; lang=greek; lic="CC BY-NC-SA 3.0";;
+    tr_imst) ud=UD_Turkish-IMST; lang=turkish; lic="CC BY-NC-SA 4.0";;
+    en_lines) ud=UD_English-LinES; lang=english; lic="CC BY-NC-SA 4.0";;
+    fr_sequoia) ud=UD_French-Sequoia; lang=french; lic="LGPL-LR";;
+    sk_snk) ud=UD_Slovak-SNK; lang=slovak; lic="CC BY-SA 4.0";;
+    zh_gsd) ud=UD_Chinese-GSD; lang=chinese; lic="CC BY-SA 4.0";;
+    ja_gsd) ud=UD_Japanese-GSD; lang=japanese; lic="CC BY-SA 4.0";;
+    *) echo "unknown treebank $tb" >&2; exit 2;;
+  esac
+  dir=$SHARED/ud/$ud
+  train=$dir/$tb-ud-train.conllu
+  [[ -f $train ]] || train=$dir/$tb-ud-dev.conllu
+  out=models/$tb/$stage.zip
+  if [[ -f $out && ! -d $out.ckpt && ! -f $out.ckpt ]]; then echo "$out exists, skipped"; continue; fi
+  mkdir -p models/$tb docs/train-logs
+  resume=(); [[ -e $out.ckpt ]] && resume=(--resume)
+  log=docs/train-logs/$tb.$stage.log
+  start=$(date +%s)
+  "$BIN" train "$stage" --train "$train" --dev "$dir/$tb-ud-dev.conllu" \
+    --out "$out" --lang "$lang" --treebank "$tb" --licence "$lic" "${extra[@]}" \
+    --max-minutes "$MAX_MINUTES" "${resume[@]}" 2>&1 | tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
+  echo "wall $(( $(date +%s) - start )) s ($(nproc)-core CPU)" >> "$log"
+  "$BIN" train "$stage-scores" --package "$out" --dev "$dir/$tb-ud-dev.conllu" \
+    --test "$dir/$tb-ud-test.conllu" >> "$log" 2>&1
+  rm -rf "$out.ckpt"
+done
