@@ -11,6 +11,7 @@ pub use tatra_encoder as encoder;
 pub use tatra_posdep as posdep;
 pub use tatra_tokenize as tokenize;
 
+pub mod langid;
 pub mod langs;
 pub mod pipeline;
 

@@ -23,6 +23,7 @@ enum Command {
     Validate(cmd::validate::Args),
     Annotate(cmd::annotate::Args),
     Train(cmd::train::Args),
+    Models(cmd::models::Args),
     Bench(cmd::bench::Args),
     #[command(name = "import-e5s1", hide = true)]
     ImportE5s1(cmd::import::Args),
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => cmd::validate::run(a),
         Command::Annotate(a) => cmd::annotate::run(a),
         Command::Train(a) => cmd::train::run(a),
+        Command::Models(a) => cmd::models::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::ImportE5s1(a) => cmd::import::run(a),
     };

@@ -71,6 +71,8 @@ pub struct Language {
 pub struct Pipeline {
     pub encoder: Encoder,
     pub languages: Vec<Language>,
+    /// The language identifier for [`Pipeline::annotate_auto`] (`models/langid.json`).
+    pub langid: Option<crate::langid::LangId>,
 }
 
 /// Builds a [`Pipeline`].
@@ -83,7 +85,8 @@ pub struct PipelineBuilder {
     packages: Vec<(String, PathBuf)>,
 }
 
-fn available() -> String {
+/// The shipped languages, as an error message lists them.
+pub fn available() -> String {
     langs::LANGUAGES.iter().map(|(c, n, i, _)| format!("{} ({c}, {i})", n[0])).collect::<Vec<_>>().join(", ")
 }
 
@@ -156,7 +159,8 @@ impl PipelineBuilder {
             let posdep = if self.stages.posdep { Some(Posdep::load(&find("posdep")?, &encoder)?) } else { None };
             languages.push(Language { treebank: code, tokenize, posdep });
         }
-        Ok(Pipeline { encoder, languages })
+        let langid = if languages.len() > 1 { crate::langid::LangId::shipped() } else { None };
+        Ok(Pipeline { encoder, languages, langid })
     }
 }
 
@@ -201,6 +205,20 @@ impl Pipeline {
     /// Annotates raw text in the given language (one of the pipeline's).
     pub fn annotate_in(&self, language: &str, text: &str) -> Result<Document, PipelineError> {
         self.annotate_as(Some(language), text, Input::Raw, 1)
+    }
+
+    /// The loaded language a text is most likely in (the first one when the pipeline has
+    /// one language or no identifier).
+    pub fn detect(&self, text: &str) -> &'static str {
+        let codes = self.languages();
+        let found = self.langid.as_ref().and_then(|l| l.detect(text, &codes));
+        codes.iter().find(|c| Some(**c) == found.as_deref()).or(codes.first()).copied().unwrap_or("")
+    }
+
+    /// Annotates raw text in the language [`Pipeline::detect`] finds for it.
+    pub fn annotate_auto(&self, text: &str) -> Result<Document, PipelineError> {
+        let lang = self.detect(text);
+        self.annotate_as(Some(lang), text, Input::Raw, 1)
     }
 
     /// Annotates pretokenized text: one sentence per line, tokens separated by spaces.

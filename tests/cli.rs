@@ -68,8 +68,11 @@ fn annotate_unknown_language_lists_the_available_ones() {
 #[test]
 fn annotate_without_a_model_names_where_it_looked() {
     let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.conllu");
+    std::fs::write(&input, "1\ta\t_\t_\t_\t_\t0\troot\t_\t_\n\n").unwrap();
     let out = tatra()
-        .args(["annotate", "--lang", "japanese", "x.conllu"])
+        .args(["annotate", "--lang", "japanese", "--input", "conllu"])
+        .arg(&input)
         .env("TATRA_MODELS", dir.path())
         .env("XDG_CACHE_HOME", dir.path())
         .output()
@@ -89,4 +92,46 @@ fn language_names_resolve() {
     assert_eq!(resolve("english-lines"), Some("en_lines"));
     assert_eq!(resolve("fr"), Some("fr_sequoia"));
     assert_eq!(resolve("klingon"), None);
+}
+
+#[test]
+fn annotate_unreadable_input_fails_before_loading_models() {
+    let out = tatra().args(["annotate", "--lang", "slovak", "/nonexistent/input.txt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read /nonexistent/input.txt"), "{err}");
+}
+
+#[test]
+fn annotate_reports_invalid_utf8_and_unwritable_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("latin1.txt");
+    std::fs::write(&bad, b"Prvá veta.\nDruh\xe1 veta.\n").unwrap();
+    let out = tatra().args(["annotate", "--lang", "slovak", "--input", "pretokenized"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("latin1.txt:2: the input is not valid UTF-8"), "{err}");
+
+    let good = dir.path().join("ok.txt");
+    std::fs::write(&good, "Prvá veta .\n").unwrap();
+    // A folder that does not exist: clear error, nothing written.
+    let target = dir.path().join("no/such/folder/out.conllu");
+    let out = tatra().args(["annotate", "--lang", "slovak", "--input", "pretokenized", "-q"]).arg(&good).arg("-o").arg(&target).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!target.exists());
+    // A full disk (/dev/full answers every write with ENOSPC).
+    if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        let out = tatra().args(["annotate", "--lang", "slovak", "--input", "pretokenized", "-q"]).arg(&good).stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot write to standard output") && err.contains("No space left on device"), "{err}");
+    }
+    // Output to a file appears whole, through a rename.
+    let target = dir.path().join("out.conllu");
+    let out = tatra().args(["annotate", "--lang", "slovak", "--input", "pretokenized", "-q"]).arg(&good).arg("-o").arg(&target).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(text.starts_with("# sent_id = 1\n# text = Prvá veta .\n1\tPrvá\t"), "{text}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "a temporary file was left behind");
 }

@@ -80,7 +80,7 @@ impl Sink {
         match (r, self) {
             (Ok(()), _) => Ok(()),
             (Err(e), Sink::Stdout(_)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            (Err(e), Sink::Stdout(_)) => Err(e.into()),
+            (Err(e), Sink::Stdout(_)) => Err(anyhow::anyhow!("cannot write to standard output: {e}")),
             (Err(e), Sink::File { out, .. }) => Err(anyhow::anyhow!("cannot write {}: {e}", out.display())),
         }
     }
@@ -88,7 +88,7 @@ impl Sink {
     fn finish(self) -> anyhow::Result<()> {
         match self {
             Sink::Stdout(mut s) => match s.flush() {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(anyhow::anyhow!("cannot write to standard output: {e}")),
                 _ => Ok(()),
             },
             Sink::File { tmp, out, file } => {
@@ -167,6 +167,9 @@ impl<R: BufRead> Blocks<R> {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(t) = a.threads {
         rayon_threads(t)?;
+    }
+    if tatra::langs::resolve(&a.lang).is_none() {
+        return Err(tatra::pipeline::PipelineError::UnknownLanguage { name: a.lang.clone(), available: tatra::pipeline::available() }.into());
     }
     let input = match a.input.as_str() {
         "pretokenized" => Input::Pretokenized,

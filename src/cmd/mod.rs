@@ -5,6 +5,7 @@ pub mod bench;
 pub mod train;
 pub mod eval;
 pub mod import;
+pub mod models;
 pub mod validate;
 
 /// The embedded encoder package (see `tatra::langs::encoder_dir`), or where it would be.

@@ -27,6 +27,53 @@ enum Stage {
     /// Score a trained tokenize package from raw text on dev and test and record the
     /// scores in it
     TokenizeScores(ScoreArgs),
+    /// The language identifier of multilingual pipelines (trigram profiles from each
+    /// shipped language's training text), with its accuracy on the UD test texts
+    Langid(LangidArgs),
+}
+
+#[derive(clap::Args)]
+struct LangidArgs {
+    /// Output file (JSON).
+    #[arg(long, default_value = "models/langid.json")]
+    out: PathBuf,
+}
+
+fn run_langid(a: LangidArgs) -> anyhow::Result<ExitCode> {
+    let mut id = tatra::langid::LangId::default();
+    let mut tests = Vec::new();
+    for (code, _, _, folder) in tatra::langs::LANGUAGES {
+        let dir = format!("ud/{folder}");
+        let shared = tatra_core::shared::shared_dir().context("no shared data: set TATRA_SHARED to the folder that holds ud/")?;
+        // Chinese and Japanese have no train file here: their dev file stands in.
+        let train = ["train", "dev"]
+            .iter()
+            .map(|part| shared.join(&dir).join(format!("{code}-ud-{part}.conllu")))
+            .find(|p| p.is_file())
+            .with_context(|| format!("no training text for {code} under {}", shared.join(&dir).display()))?;
+        let doc = tatra_core::conllu::read_file(&train)?;
+        id.add(code, &tatra_tokenize::data::raw_text(&doc));
+        if let Some(t) = tatra_core::shared::shared_path(&format!("{dir}/{code}-ud-test.conllu")) {
+            tests.push((*code, tatra_core::conllu::read_file(&t)?));
+        }
+    }
+    let bytes = serde_json::to_vec(&id)?;
+    let tmp = a.out.with_extension("json.tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &a.out).with_context(|| format!("cannot write {}", a.out.display()))?;
+    // Accuracy on the test texts: single sentences, and paragraphs of five sentences.
+    println!("| treebank | sentences | accuracy (1 sentence) | accuracy (5 sentences) |\n|---|---|---|---|");
+    let (mut all1, mut ok1, mut all5, mut ok5) = (0, 0, 0, 0);
+    for (code, doc) in &tests {
+        let texts: Vec<String> = doc.sentences.iter().map(|s| s.rebuilt_text()).collect();
+        let one = texts.iter().filter(|t| id.detect(t, &[]).as_deref() == Some(code)).count();
+        let chunks: Vec<String> = texts.chunks(5).map(|c| c.join(" ")).collect();
+        let five = chunks.iter().filter(|t| id.detect(t, &[]).as_deref() == Some(code)).count();
+        println!("| {code} | {} | {:.2} | {:.2} |", texts.len(), 100.0 * one as f64 / texts.len() as f64, 100.0 * five as f64 / chunks.len() as f64);
+        (all1, ok1, all5, ok5) = (all1 + texts.len(), ok1 + one, all5 + chunks.len(), ok5 + five);
+    }
+    println!("| all | {all1} | {:.2} | {:.2} |", 100.0 * ok1 as f64 / all1.max(1) as f64, 100.0 * ok5 as f64 / all5.max(1) as f64);
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args)]
@@ -57,6 +104,24 @@ struct ScoreArgs {
     /// copied paths, record the equivalent command from the repository root).
     #[arg(long)]
     recipe: Option<String>,
+    /// Replace the recorded licence of the training data.
+    #[arg(long)]
+    licence: Option<String>,
+    /// Replace the recorded language name.
+    #[arg(long)]
+    lang: Option<String>,
+}
+
+fn fix_meta(meta: &mut tatra_adapters::package::Meta, a: &ScoreArgs) {
+    if let Some(r) = &a.recipe {
+        meta.command = r.clone();
+    }
+    if let Some(l) = &a.licence {
+        meta.licence = l.clone();
+    }
+    if let Some(l) = &a.lang {
+        meta.language = l.clone();
+    }
 }
 
 fn scores_of(posdep: &tatra_posdep::run::Posdep, encoder: &tatra_encoder::Encoder, gold: &std::path::Path) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
@@ -85,9 +150,7 @@ fn run_scores(a: ScoreArgs) -> anyhow::Result<ExitCode> {
     let mut posdep = posdep;
     posdep.meta.dev_scores = dev;
     posdep.meta.test_scores = test;
-    if let Some(r) = a.recipe {
-        posdep.meta.command = r;
-    }
+    fix_meta(&mut posdep.meta, &a);
     posdep.save(&a.package, true, &[])?;
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
@@ -155,7 +218,16 @@ fn tokenize_scores_of(model: &tatra_tokenize::Tokenize, encoder: &tatra_encoder:
     let gold_doc = tatra_core::conllu::read_file(gold)?;
     let text = tatra_tokenize::data::raw_text(&gold_doc);
     let pred = model.document(encoder, &text, 1)?;
-    Ok(tatra_tokenize::train::score(&gold_doc, &pred)?)
+    let mut scores = tatra_tokenize::train::score(&gold_doc, &pred)?;
+    // Multi-word token expansion alone, on the gold multi-word tokens.
+    let (seen, seen_ok, unseen, unseen_ok) = tatra_tokenize::mwt::expansion_accuracy(&model.mwt, &gold_doc);
+    let pct = |a: usize, b: usize| if b == 0 { 100.0 } else { (10000.0 * a as f64 / b as f64).round() / 100.0 };
+    if seen + unseen > 0 {
+        scores.insert("MwtSeenAcc".into(), pct(seen_ok, seen));
+        scores.insert("MwtUnseenAcc".into(), pct(unseen_ok, unseen));
+        scores.insert("MwtUnseenShare".into(), pct(unseen, seen + unseen));
+    }
+    Ok(scores)
 }
 
 fn run_tokenize_scores(a: ScoreArgs) -> anyhow::Result<ExitCode> {
@@ -171,9 +243,7 @@ fn run_tokenize_scores(a: ScoreArgs) -> anyhow::Result<ExitCode> {
     }
     model.meta.dev_scores = dev;
     model.meta.test_scores = test;
-    if let Some(r) = a.recipe {
-        model.meta.command = r;
-    }
+    fix_meta(&mut model.meta, &a);
     model.save(&a.package, true, &[])?;
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
@@ -226,6 +296,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Stage::PosdepScores(s) => return run_scores(s),
         Stage::Tokenize(t) => return run_tokenize(t),
         Stage::TokenizeScores(s) => return run_tokenize_scores(s),
+        Stage::Langid(l) => return run_langid(l),
     };
     let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
     let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);

@@ -127,6 +127,25 @@ impl Mwt {
     }
 }
 
+/// How well the expander does on the multi-word tokens of a gold document (gold
+/// tokenization): `(seen, seen correct, unseen, unseen correct)`, where "seen" forms are
+/// in the lexicon (exactly or lower-cased) and "unseen" ones go to the rules.
+pub fn expansion_accuracy(m: &Mwt, gold: &Document) -> (usize, usize, usize, usize) {
+    let (mut seen, mut seen_ok, mut unseen, mut unseen_ok) = (0, 0, 0, 0);
+    for t in gold.sentences.iter().flat_map(|s| &s.tokens).filter(|t| t.is_mwt()) {
+        let want: Vec<String> = t.words.iter().map(|w| w.form.clone()).collect();
+        let ok = m.expand(&t.form).as_ref() == Some(&want);
+        if m.exact.contains_key(&t.form) || m.lower.contains_key(&t.form.to_lowercase()) {
+            seen += 1;
+            seen_ok += usize::from(ok);
+        } else {
+            unseen += 1;
+            unseen_ok += usize::from(ok);
+        }
+    }
+    (seen, seen_ok, unseen, unseen_ok)
+}
+
 /// Carries the case of a form over to lower-cased words: all capitals stay all
 /// capitals ("DU" → "DE LE"), a capital initial stays on the first word ("Du" → "De le").
 pub fn restore_case(form: &str, mut words: Vec<String>) -> Vec<String> {

@@ -1,0 +1,74 @@
+//! `Pipeline::new("slovak")` end to end from raw text with the shipped models.
+
+use std::process::Command;
+
+use tatra::Pipeline;
+use tatra::core::conllu;
+
+fn slovak() -> Pipeline {
+    Pipeline::new("slovak").expect("the shipped Slovak models load")
+}
+
+#[test]
+fn slovak_paragraph_gives_valid_conllu() {
+    let p = slovak();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/slovak.txt")).unwrap();
+    let doc = p.annotate(&text).unwrap();
+    assert!(doc.sentences.len() >= 4, "{} sentences", doc.sentences.len());
+    assert_eq!(tatra::tokenize::rebuild_text(&doc), text);
+    let out = conllu::to_string(&doc);
+    // tatra's own validator (format, trees) …
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("slovak.conllu");
+    std::fs::write(&f, &out).unwrap();
+    let (n, errors) = conllu::validate_file(&f);
+    assert!(errors.is_empty(), "{errors:?}\n{out}");
+    assert_eq!(n, doc.sentences.len());
+    // … and the official UD validator at level 2, where it is installed.
+    match Command::new("udvalidate").args(["--lang", "sk", "--level", "2"]).arg(&f).output() {
+        Ok(o) => assert!(o.status.success(), "udvalidate:\n{}{}\n{out}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+        Err(_) => eprintln!("skipped the official validator: udvalidate is not installed (pip install udtools)"),
+    }
+}
+
+#[test]
+fn slovak_test_raw_text_regression_guard() {
+    let Some(test) = tatra::core::shared::shared_path("ud/UD_Slovak-SNK/sk_snk-ud-test.conllu") else { return };
+    let mut gold = conllu::read_file(&test).unwrap();
+    gold.sentences.truncate(200);
+    let text = tatra::tokenize::data::raw_text(&gold);
+    let pred = slovak().annotate(&text).unwrap();
+    let ev = tatra::eval::evaluate_documents(&gold, &pred).unwrap();
+    let f = |m: &str| ev.get(m).map_or(0.0, |s| s.f1 * 100.0);
+    eprintln!("Slovak raw text, first 200 test sentences: Tokens {:.2} Sentences {:.2} UPOS {:.2} LAS {:.2}", f("Tokens"), f("Sentences"), f("UPOS"), f("LAS"));
+    // Floors a little under what the shipped models measure (docs/models.md).
+    for (m, floor) in [("Tokens", 99.0), ("Sentences", 80.0), ("UPOS", 90.0), ("LAS", 70.0)] {
+        assert!(f(m) >= floor, "{m} {:.2} < {floor}", f(m));
+    }
+}
+
+#[test]
+fn one_and_two_threads_give_the_same_output() {
+    let run = |threads: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_tatra"))
+            .args(["annotate", "--lang", "slovak", "-q", "--threads", threads, concat!(env!("CARGO_MANIFEST_DIR"), "/examples/slovak.txt")])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    assert_eq!(run("1"), run("2"));
+}
+
+#[test]
+fn blank_and_empty_input_give_empty_documents() {
+    let p = slovak();
+    assert!(p.annotate("").unwrap().sentences.is_empty());
+    assert!(p.annotate(" \n\t\n").unwrap().sentences.is_empty());
+}
+
+#[test]
+fn unknown_language_is_a_clear_error() {
+    let e = Pipeline::new("klingon").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.starts_with("unknown language 'klingon'; available: slovak (sk_snk, sk)"), "{e}");
+}
