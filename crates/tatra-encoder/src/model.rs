@@ -12,7 +12,8 @@
 
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
-use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::activation::gelu;
+use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::config::EncoderConfig;
@@ -254,9 +255,11 @@ impl Layer {
             }
             None => (sa.query.forward(x.clone()), sa.key.forward(x.clone()), sa.value.forward(x.clone())),
         };
-        let (q, k, v) = (split(q).mul_scalar(scale), split(k), split(v));
-        let scores = q.matmul(k.swap_dims(2, 3)) + mask_bias.clone();
-        let ctx = softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([b, l, h]);
+        // softmax(QKᵀ·scale + mask) V through burn's attention op: one fused kernel on
+        // the CPU backend, the same composition of differentiable ops under autodiff.
+        let options = AttentionModuleOptions { scale: Some(scale), softcap: None, is_causal: false };
+        let ctx = burn::tensor::module::attention(split(q), split(k), split(v), None, Some(mask_bias.clone()), options);
+        let ctx = ctx.swap_dims(1, 2).reshape([b, l, h]);
         let ao = &self.attention.output;
         let x = ao.LayerNorm.forward(x + ao.dense.forward(ctx));
         let inner = gelu(self.intermediate.dense.forward(x.clone()));
