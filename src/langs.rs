@@ -14,6 +14,7 @@ pub const LANGUAGES: &[(&str, &[&str], &str, &str)] = &[
     ("cs_cltt", &["czech", "czech-cltt"], "cs", "UD_Czech-CLTT"),
     ("zh_gsd", &["chinese"], "zh", "UD_Chinese-GSD"),
     ("ja_gsd", &["japanese"], "ja", "UD_Japanese-GSD"),
+    ("da_ddt", &["danish"], "da", "UD_Danish-DDT"),
 ];
 
 /// The treebank code for a language name, treebank code or ISO code.

@@ -10,6 +10,7 @@ pub use tatra_eval as eval;
 pub use tatra_encoder as encoder;
 pub use tatra_posdep as posdep;
 pub use tatra_tokenize as tokenize;
+pub use tatra_ner as ner;
 
 pub mod langid;
 pub mod langs;

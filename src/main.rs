@@ -20,6 +20,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Eval(cmd::eval::Args),
+    #[command(name = "eval-ner")]
+    EvalNer(cmd::eval_ner::Args),
     Validate(cmd::validate::Args),
     Annotate(cmd::annotate::Args),
     Train(cmd::train::Args),
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Eval(a) => cmd::eval::run(a),
+        Command::EvalNer(a) => cmd::eval_ner::run(a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Annotate(a) => cmd::annotate::run(a),
         Command::Train(a) => cmd::train::run(a),

@@ -39,6 +39,8 @@ pub enum PipelineError {
     #[error("{0}")]
     Conllu(#[from] tatra_core::ConlluError),
     #[error("{0}")]
+    Ner(#[from] tatra_ner::NerError),
+    #[error("{0}")]
     Device(String),
     #[error("language '{0}' is not loaded in this pipeline; it has: {1}")]
     NotLoaded(String, String),
@@ -51,11 +53,14 @@ pub struct Stages {
     pub tokenize: bool,
     /// UPOS, XPOS, UFeats, lemmas and dependency trees.
     pub posdep: bool,
+    /// Named entities, where the language has a NER package (optional: languages
+    /// without one simply get no entities).
+    pub ner: bool,
 }
 
 impl Default for Stages {
     fn default() -> Self {
-        Stages { tokenize: true, posdep: true }
+        Stages { tokenize: true, posdep: true, ner: true }
     }
 }
 
@@ -65,6 +70,7 @@ pub struct Language {
     pub treebank: &'static str,
     pub tokenize: Option<Tokenize>,
     pub posdep: Option<Posdep>,
+    pub ner: Option<tatra_ner::Ner>,
 }
 
 /// A loaded pipeline.
@@ -157,7 +163,11 @@ impl PipelineBuilder {
             };
             let tokenize = if self.stages.tokenize { Some(Tokenize::load(&find("tokenize")?, &encoder)?) } else { None };
             let posdep = if self.stages.posdep { Some(Posdep::load(&find("posdep")?, &encoder)?) } else { None };
-            languages.push(Language { treebank: code, tokenize, posdep });
+            let ner = match (self.stages.ner, find("ner")) {
+                (true, Ok(p)) => Some(tatra_ner::Ner::load(&p, &encoder)?),
+                _ => None,
+            };
+            languages.push(Language { treebank: code, tokenize, posdep, ner });
         }
         let langid = if languages.len() > 1 { crate::langid::LangId::shipped() } else { None };
         Ok(Pipeline { encoder, languages, langid })
@@ -260,6 +270,11 @@ impl Pipeline {
                 p.annotate(&self.encoder, chunk)?;
             }
         }
+        if let Some(n) = &lang.ner {
+            for chunk in doc.sentences.chunks_mut(256) {
+                n.annotate(&self.encoder, chunk)?;
+            }
+        }
         Ok(())
     }
 
@@ -330,7 +345,27 @@ pub fn sentences_json(doc: &Document, first_id: usize, char_offset: usize) -> Ve
                 v["dspan"] = serde_json::json!([a.0 + char_offset, b.1 + char_offset]);
             }
             if !s.entities.is_empty() {
-                v["entities"] = serde_json::to_value(&s.entities).unwrap_or_default();
+                // trankit's shape: type, token range, character span, text.
+                let ents: Vec<serde_json::Value> = s
+                    .entities
+                    .iter()
+                    .map(|e| {
+                        let toks = &s.tokens[e.start.min(s.tokens.len())..e.end.min(s.tokens.len())];
+                        let text = toks.iter().enumerate().fold(String::new(), |mut acc, (i, t)| {
+                            acc.push_str(&t.form);
+                            if i + 1 < toks.len() && t.space_after() {
+                                acc.push(' ');
+                            }
+                            acc
+                        });
+                        let mut v = serde_json::json!({"type": e.label, "start_token": e.start + 1, "end_token": e.end, "text": text});
+                        if let (Some(a), Some(b)) = (toks.first().and_then(|t| t.span), toks.last().and_then(|t| t.span)) {
+                            v["dspan"] = serde_json::json!([a.0 + char_offset, b.1 + char_offset]);
+                        }
+                        v
+                    })
+                    .collect();
+                v["entities"] = serde_json::json!(ents);
             }
             v
         })

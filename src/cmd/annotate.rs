@@ -176,7 +176,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         "conllu" => Input::Conllu,
         _ => Input::Raw,
     };
-    let stages = Stages { tokenize: input == Input::Raw, posdep: true };
+    let stages = Stages { tokenize: input == Input::Raw, posdep: true, ner: true };
     let mut builder = Pipeline::builder().language(&a.lang).stages(stages);
     if let Some(d) = a.device {
         builder = builder.device(d);

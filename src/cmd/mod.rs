@@ -4,6 +4,7 @@ pub mod annotate;
 pub mod bench;
 pub mod train;
 pub mod eval;
+pub mod eval_ner;
 pub mod import;
 pub mod models;
 pub mod validate;

@@ -30,6 +30,88 @@ enum Stage {
     /// The language identifier of multilingual pipelines (trigram profiles from each
     /// shipped language's training text), with its accuracy on the UD test texts
     Langid(LangidArgs),
+    /// Named entities (BIO tags) from UniversalNER IOB2 files
+    Ner(NerArgs),
+    /// Score a trained NER package on dev and test IOB2 files (exact-span micro F1) and
+    /// record the scores in it
+    NerScores(ScoreArgs),
+}
+
+#[derive(clap::Args)]
+struct NerArgs {
+    #[command(flatten)]
+    common: PosdepArgs,
+    /// Dropout before the tag classifier.
+    #[arg(long, default_value_t = 0.2)]
+    dropout: f64,
+}
+
+fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
+    let p = &t.common;
+    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
+    let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
+    let encoder = tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))?;
+    let opts = tatra_ner::train::TrainOptions {
+        train: p.train.clone(),
+        dev: p.dev.clone(),
+        out: p.out.clone(),
+        language: p.lang.clone(),
+        treebank: treebank_of(p),
+        licence: p.licence.clone(),
+        command: command_line(),
+        adapters: AdapterConfig { top_layers: p.adapter_layers, reduction: p.reduction },
+        dropout: t.dropout,
+        learning_rate: p.lr,
+        max_epochs: p.max_epochs,
+        patience: p.patience,
+        batch_tokens: p.batch_tokens,
+        seed: p.seed,
+        resume: p.resume,
+        checkpoint_minutes: p.checkpoint_minutes,
+        max_minutes: p.max_minutes,
+        quiet: p.quiet,
+    };
+    let report = tatra_ner::train::train(&encoder, &opts)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ner_scores_of(model: &tatra_ner::Ner, encoder: &tatra_encoder::Encoder, gold: &std::path::Path) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
+    let g = tatra_ner::iob2::read_file(gold).map_err(|e| anyhow::anyhow!(e))?;
+    let forms: Vec<Vec<String>> = g.iter().map(|s| s.forms.clone()).collect();
+    let pred = model.tag(encoder, &forms)?;
+    let gold_tags: Vec<Vec<String>> = g.iter().map(|s| s.tags.clone()).collect();
+    let ev = tatra_ner::spans::evaluate(&gold_tags, &pred).map_err(|e| anyhow::anyhow!(e))?;
+    let r = |x: f64| (x * 100.0).round() / 100.0;
+    let mut out = std::collections::BTreeMap::new();
+    for (k, p) in ev {
+        let name = if k == "micro" { "F1".to_string() } else { format!("F1-{k}") };
+        out.insert(name, r(p.f1));
+        if k == "micro" {
+            out.insert("P".into(), r(p.precision));
+            out.insert("R".into(), r(p.recall));
+        }
+    }
+    Ok(out)
+}
+
+fn run_ner_scores(a: ScoreArgs) -> anyhow::Result<ExitCode> {
+    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
+    let dir = crate::cmd::default_encoder_dir();
+    let encoder = tatra_encoder::Encoder::load(&dir, &device)?;
+    let mut model = tatra_ner::Ner::load(&a.package, &encoder)?;
+    let dev = ner_scores_of(&model, &encoder, &a.dev)?;
+    let test = ner_scores_of(&model, &encoder, &a.test)?;
+    let mut out = serde_json::json!({"package": a.package, "dev": dev, "test": test});
+    for e in &a.extra {
+        out[e.display().to_string()] = serde_json::to_value(ner_scores_of(&model, &encoder, e)?)?;
+    }
+    model.meta.dev_scores = dev;
+    model.meta.test_scores = test;
+    fix_meta(&mut model.meta, &a);
+    model.save(&a.package, true, &[])?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args)]
@@ -297,6 +379,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Stage::Tokenize(t) => return run_tokenize(t),
         Stage::TokenizeScores(s) => return run_tokenize_scores(s),
         Stage::Langid(l) => return run_langid(l),
+        Stage::Ner(n) => return run_ner(n),
+        Stage::NerScores(s) => return run_ner_scores(s),
     };
     let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
     let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);

@@ -1,0 +1,218 @@
+//! tatra-ner owns the named-entity stage: BIO/IOB2 tagging of tokens with an adapter over
+//! the shared encoder (trankit's NER on UniversalNER data).
+//!
+//! - [`iob2`]: UniversalNER's IOB2 files;
+//! - [`spans`]: tags ↔ spans, IOB2-constrained Viterbi decoding (never an `I-X` without
+//!   its `B-X`), exact-span evaluation as conlleval/seqeval;
+//! - [`Ner`]: the network (adapted top layers, scalar mix, tag classifier), packages,
+//!   annotation of sentences (`NER=…` in MISC, [`tatra_core::Entity`] spans);
+//! - [`train`]: `tatra train ner`.
+
+pub mod iob2;
+pub mod spans;
+pub mod train;
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::Tensor;
+use burn::tensor::activation::log_softmax;
+use serde::{Deserialize, Serialize};
+use tatra_adapters::package::{Meta, Package, PackageError};
+use tatra_adapters::{AdaptedTop, AdapterConfig, ScalarMix, pad_batch};
+use tatra_core::{Entity, Sentence, misc_set};
+use tatra_encoder::words::{Layout, Pooling, length_batches, stitch_and_pool};
+use tatra_encoder::{Encoder, to_vec};
+
+/// How tags are decoded from the per-token scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decoding {
+    /// The best sequence with no `I-X` after anything but `B-X`/`I-X`.
+    Viterbi,
+    /// Each token's best tag on its own (then repaired: a stray `I-X` becomes `B-X`).
+    Argmax,
+}
+
+/// The stage configuration stored in a package's `config.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NerConfig {
+    pub adapters: AdapterConfig,
+    /// Tag names, index = classifier output.
+    pub tags: Vec<String>,
+    pub decoding: Decoding,
+    #[serde(default)]
+    pub dropout: f64,
+}
+
+#[derive(Module, Debug)]
+pub struct NerNet {
+    pub top: AdaptedTop,
+    pub mix: ScalarMix,
+    pub head: Linear,
+    pub dropout: Dropout,
+}
+
+impl NerNet {
+    /// Per-piece tag scores `[b, l, tags]` from lower-layer states.
+    pub fn forward(&self, x: Tensor<3>, bias: &Tensor<4>) -> Tensor<3> {
+        let y = self.mix.forward(self.top.forward_all(x, bias));
+        self.head.forward(self.dropout.forward(y))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NerError {
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error(transparent)]
+    Encoder(#[from] tatra_encoder::EncoderError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A loaded NER model.
+pub struct Ner {
+    pub net: NerNet,
+    pub config: NerConfig,
+    pub meta: Meta,
+}
+
+/// Layouts of token sequences and their states after layers `0..upto`, one block per window.
+pub fn lower_states(encoder: &Encoder, sentences: &[Vec<String>], upto: usize) -> Result<(Vec<Layout>, Vec<Vec<Vec<f32>>>), NerError> {
+    let layouts: Vec<Layout> = sentences
+        .iter()
+        .map(|s| {
+            let forms: Vec<&str> = s.iter().map(String::as_str).collect();
+            encoder.layout(&forms)
+        })
+        .collect::<Result<_, _>>()?;
+    let mut seqs = Vec::new();
+    let mut owner = Vec::new();
+    for (si, l) in layouts.iter().enumerate() {
+        for w in &l.windows {
+            seqs.push(encoder.window_ids(l, w));
+            owner.push(si);
+        }
+    }
+    let mut out: Vec<Vec<Vec<f32>>> = layouts.iter().map(|_| Vec::new()).collect();
+    for (i, v) in encoder.states_sorted(&seqs, 4096, upto).into_iter().enumerate() {
+        out[owner[i]].push(v);
+    }
+    Ok((layouts, out))
+}
+
+impl Ner {
+    pub fn fresh(encoder: &Encoder, config: &NerConfig, device: &burn::tensor::Device) -> NerNet {
+        let top = AdaptedTop::new(encoder, &config.adapters, device);
+        let mix = ScalarMix::new(top.layers.len() + 1, device);
+        NerNet {
+            top,
+            mix,
+            head: LinearConfig::new(encoder.hidden_size(), config.tags.len().max(1)).init(device),
+            dropout: DropoutConfig::new(config.dropout).init(),
+        }
+    }
+
+    pub fn load(path: &Path, encoder: &Encoder) -> Result<Self, NerError> {
+        let pkg = Package::read(path)?;
+        pkg.check_encoder(&encoder.identity())?;
+        let config: NerConfig = pkg.json("config.json")?;
+        let values = tatra_adapters::params::from_safetensors(pkg.file("weights.safetensors")?)
+            .map_err(|e| NerError::Other(format!("{}: weights.safetensors: {e}", path.display())))?;
+        let net = Self::fresh(encoder, &config, encoder.device());
+        let net = tatra_adapters::params::import(net, &values).map_err(|e| NerError::Other(format!("{}: {e}", path.display())))?;
+        Ok(Ner { net: net.valid(), config, meta: pkg.meta })
+    }
+
+    pub fn save(&self, path: &Path, f16: bool, extra: &[(&str, Vec<u8>)]) -> Result<(), NerError> {
+        let other = |e: String| NerError::Other(format!("{}: {e}", path.display()));
+        let weights = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(&self.net), f16).map_err(other)?;
+        let mut files = vec![
+            ("config.json", serde_json::to_vec_pretty(&self.config).map_err(|e| other(e.to_string()))?),
+            ("weights.safetensors", weights),
+        ];
+        files.extend(extra.iter().map(|(n, b)| (*n, b.clone())));
+        tatra_adapters::package::write(path, &self.meta, &files)?;
+        Ok(())
+    }
+
+    /// Tags for token sequences, from their layouts and lower-layer states.
+    pub fn tag_lower(&self, encoder: &Encoder, lay: &[Layout], lower: &[Vec<Vec<f32>>], decoding: Decoding) -> Vec<Vec<String>> {
+        let h = encoder.hidden_size();
+        let device = self.net.head.weight.val().device();
+        let k = self.config.tags.len();
+        let mut seqs: Vec<(usize, usize)> = Vec::new();
+        for (si, l) in lower.iter().enumerate() {
+            for wi in 0..l.len() {
+                seqs.push((si, wi));
+            }
+        }
+        let lens: Vec<Vec<u32>> = seqs.iter().map(|&(s, w)| vec![0; lower[s][w].len() / h]).collect();
+        // Scores per piece (tags wide), per window.
+        let mut outs: Vec<Vec<Vec<f32>>> = lower.iter().map(|l| vec![Vec::new(); l.len()]).collect();
+        for batch in length_batches(&lens, 4096) {
+            let states: Vec<&[f32]> = batch.iter().map(|&i| lower[seqs[i].0][seqs[i].1].as_slice()).collect();
+            let (x, bias, l) = pad_batch(&states, h, &device);
+            let y = to_vec(log_softmax(self.net.forward(x, &bias), 2));
+            for (b, &i) in batch.iter().enumerate() {
+                let n = states[b].len() / h;
+                outs[seqs[i].0][seqs[i].1] = y[b * l * k..(b * l + n) * k].to_vec();
+            }
+        }
+        lay.iter()
+            .zip(&outs)
+            .map(|(l, o)| {
+                let per_token = stitch_and_pool(l, o, k, Pooling::First);
+                let scores: Vec<Vec<f32>> = per_token.chunks(k).map(<[f32]>::to_vec).collect();
+                self.decode(&scores, decoding)
+            })
+            .collect()
+    }
+
+    /// Tags from per-token log-probabilities.
+    pub fn decode(&self, scores: &[Vec<f32>], decoding: Decoding) -> Vec<String> {
+        let tags = &self.config.tags;
+        match decoding {
+            Decoding::Viterbi => spans::viterbi(scores, tags).into_iter().map(|i| tags[i].clone()).collect(),
+            Decoding::Argmax => {
+                let mut out: Vec<String> = scores
+                    .iter()
+                    .map(|r| tags[(0..r.len()).max_by(|&a, &b| r[a].total_cmp(&r[b])).unwrap_or(0)].clone())
+                    .collect();
+                for i in 0..out.len() {
+                    let prev = if i == 0 { None } else { Some(out[i - 1].clone()) };
+                    if !spans::allowed(prev.as_deref(), &out[i]) {
+                        out[i] = out[i].replacen("I-", "B-", 1);
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// Tags token sequences.
+    pub fn tag(&self, encoder: &Encoder, sentences: &[Vec<String>]) -> Result<Vec<Vec<String>>, NerError> {
+        let upto = AdaptedTop::first_layer(encoder, &self.config.adapters);
+        let (lay, lower) = lower_states(encoder, sentences, upto)?;
+        Ok(self.tag_lower(encoder, &lay, &lower, self.config.decoding))
+    }
+
+    /// Adds entities to sentences: `NER=…` in each token's MISC and entity spans.
+    pub fn annotate(&self, encoder: &Encoder, sentences: &mut [Sentence]) -> Result<(), NerError> {
+        let forms: Vec<Vec<String>> = sentences.iter().map(|s| s.tokens.iter().map(|t| t.form.clone()).collect()).collect();
+        let tags = self.tag(encoder, &forms)?;
+        for (s, tags) in sentences.iter_mut().zip(tags) {
+            for (t, tag) in s.tokens.iter_mut().zip(&tags) {
+                if t.is_mwt() {
+                    t.misc = misc_set(&t.misc, "NER", Some(tag));
+                } else if let Some(w) = t.words.first_mut() {
+                    w.misc = misc_set(&w.misc, "NER", Some(tag));
+                }
+            }
+            s.entities = spans::spans(&tags).into_iter().map(|(label, start, end)| Entity { label, start, end }).collect();
+        }
+        Ok(())
+    }
+}
