@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Markdown tables of the shipped packages' recorded test scores beside the published
+anchors (../shared/anchors.md): the tables of docs/models.md.
+
+    python3 scripts/models-table.py [SHARED]
+"""
+import json, os, sys, zipfile, glob
+
+root = os.path.join(os.path.dirname(__file__), "..")
+shared = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("TATRA_SHARED", os.path.join(root, "..", "shared"))
+names = {"sk_snk": "Slovak-SNK", "fr_sequoia": "French-Sequoia", "en_lines": "English-LinES", "el_gdt": "Greek-GDT",
+         "hu_szeged": "Hungarian-Szeged", "ta_ttb": "Tamil-TTB", "tr_imst": "Turkish-IMST", "vi_vtb": "Vietnamese-VTB",
+         "cs_cltt": "Czech-CLTT", "zh_gsd": "Chinese-GSD", "ja_gsd": "Japanese-GSD", "da_ddt": "Danish-DDT"}
+anchors = {}
+for line in open(os.path.join(shared, "anchors.md"), encoding="utf-8"):
+    c = [x.strip() for x in line.strip().strip("|").split("|")]
+    if len(c) == 15 and c[0] in names.values():
+        anchors[(c[0], c[1])] = c[2:]
+cols = ["Tokens", "Sentences", "Words", "UPOS", "XPOS", "UFeats", "AllTags", "Lemmas", "UAS", "LAS", "CLAS", "MLAS", "BLEX"]
+
+def meta(tb, stage):
+    p = os.path.join(root, "models", tb, stage + ".zip")
+    if not os.path.isfile(p):
+        return None, 0
+    with zipfile.ZipFile(p) as z:
+        return json.loads(z.read("package.json")), os.path.getsize(p)
+
+print("### posdep, gold tokenization (test)\n")
+print("| treebank | system | UPOS | XPOS | UFeats | AllTags | Lemmas | UAS | LAS | CLAS | MLAS | BLEX | size | training |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for tb, name in names.items():
+    m, size = meta(tb, "posdep")
+    if m:
+        t = m.get("test_scores", {})
+        row = [f"{t.get(k, float('nan')):.2f}" for k in cols[3:]]
+        print(f"| {name} | tatra | " + " | ".join(row) + f" | {size/1e6:.1f} MB | {m.get('training_seconds', 0)/60:.0f} min |")
+        for sysname in ["Trankit[base]", "Stanza"]:
+            a = anchors.get((name, sysname))
+            if a:
+                print(f"| | {sysname} (raw text) | " + " | ".join(a[3:]) + " | | |")
+print("\n### tokenize, raw text (test)\n")
+print("| treebank | system | Tokens | Sentences | Words | MWT seen / unseen acc. (unseen share) | size | training |")
+print("|---|---|---|---|---|---|---|---|")
+for tb, name in names.items():
+    m, size = meta(tb, "tokenize")
+    if m:
+        t = m.get("test_scores", {})
+        mwt = f"{t['MwtSeenAcc']:.1f} / {t['MwtUnseenAcc']:.1f} ({t['MwtUnseenShare']:.1f}%)" if "MwtSeenAcc" in t else "—"
+        print(f"| {name} | tatra | {t.get('Tokens', float('nan')):.2f} | {t.get('Sentences', float('nan')):.2f} | {t.get('Words', float('nan')):.2f} | {mwt} | {size/1e6:.2f} MB | {m.get('training_seconds', 0)/60:.0f} min |")
+        for sysname in ["Trankit[base]", "Stanza"]:
+            a = anchors.get((name, sysname))
+            if a:
+                print(f"| | {sysname} | {a[0]} | {a[1]} | {a[2]} | | | |")
+print("\n### NER, UNER test (exact spans, micro)\n")
+print("| package | training data | P | R | F1 | F1 PER / LOC / ORG | size |")
+print("|---|---|---|---|---|---|---|")
+for p in sorted(glob.glob(os.path.join(root, "models", "*", "ner.zip"))):
+    tb = os.path.basename(os.path.dirname(p))
+    m, size = meta(tb, "ner")
+    t = m.get("test_scores", {})
+    per = " / ".join(f"{t.get('F1-' + k, float('nan')):.2f}" for k in ["PER", "LOC", "ORG"])
+    print(f"| `models/{tb}/ner.zip` | {m.get('training_data')} | {t.get('P', float('nan')):.2f} | {t.get('R', float('nan')):.2f} | {t.get('F1', float('nan')):.2f} | {per} | {size/1e6:.1f} MB |")
