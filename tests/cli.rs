@@ -106,7 +106,7 @@ fn annotate_unreadable_input_fails_before_loading_models() {
 fn annotate_reports_invalid_utf8_and_unwritable_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("latin1.txt");
-    std::fs::write(&bad, b"Prvá veta.\nDruh\xe1 veta.\n").unwrap();
+    std::fs::write(&bad, b"Prv\xc3\xa1 veta.\nDruh\xe1 veta.\n").unwrap();
     let out = tatra().args(["annotate", "--lang", "slovak", "--input", "pretokenized"]).arg(&bad).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
