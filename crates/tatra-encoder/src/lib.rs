@@ -14,6 +14,7 @@ pub mod config;
 pub mod device;
 pub mod e5s1;
 pub mod error;
+pub mod gelu;
 pub mod model;
 pub mod package;
 pub mod quant;

@@ -12,7 +12,6 @@
 
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
-use burn::tensor::activation::gelu;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -262,7 +261,7 @@ impl Layer {
         let ctx = ctx.swap_dims(1, 2).reshape([b, l, h]);
         let ao = &self.attention.output;
         let x = ao.LayerNorm.forward(x + ao.dense.forward(ctx));
-        let inner = gelu(self.intermediate.dense.forward(x.clone()));
+        let inner = crate::gelu::gelu(self.intermediate.dense.forward(x.clone()));
         self.output.LayerNorm.forward(x + adapt(self.output.dense.forward(inner)))
     }
 }
