@@ -53,6 +53,9 @@ struct TrainState {
     bad_epochs: usize,
     seconds: f64,
     history: Vec<f64>,
+    /// Learning-rate factor: halved after every epoch without dev improvement.
+    #[serde(default = "one")]
+    lr_scale: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -117,7 +120,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
     let batches: Vec<Vec<usize>> = length_batches(&seqs, o.batch_tokens).into_iter().map(|b| b.into_iter().map(|k| usable[k]).collect()).collect();
 
     let mut model = Ner { net: Ner::fresh(encoder, &cfg, &device), config: cfg.clone(), meta: Meta::default() };
-    let mut state = TrainState { best: f64::MIN, ..Default::default() };
+    let mut state = TrainState { best: f64::MIN, lr_scale: 1.0, ..Default::default() };
     let ckpt = {
         let mut s = o.out.as_os_str().to_owned();
         s.push(".ckpt");
@@ -188,7 +191,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
             total += tatra_encoder::to_vec(loss.clone()).first().copied().unwrap_or(0.0) as f64;
             n += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &model.net);
-            model.net = optim.step(o.learning_rate, model.net, grads);
+            model.net = optim.step(o.learning_rate * state.lr_scale, model.net, grads);
             state.batch += 1;
             bar.inc(1);
             if last_ckpt.elapsed().as_secs_f64() > o.checkpoint_minutes * 60.0 {
@@ -212,6 +215,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
             save(&o.out, &model, &cfg, meta(state.seconds, BTreeMap::from([("F1".to_string(), f1)])), None)?;
         } else {
             state.bad_epochs += 1;
+            state.lr_scale *= 0.5;
         }
         save(&ckpt, &model, &cfg, meta(state.seconds, BTreeMap::new()), Some(&state))?;
         last_ckpt = Instant::now();
@@ -242,4 +246,8 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
         dev_f1_argmax: fa,
         decoding: cfg.decoding,
     })
+}
+
+fn one() -> f64 {
+    1.0
 }

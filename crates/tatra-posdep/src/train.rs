@@ -56,6 +56,9 @@ struct TrainState {
     bad_epochs: usize,
     seconds: f64,
     history: Vec<BTreeMap<String, f64>>,
+    /// Learning-rate factor: halved after every epoch without dev improvement.
+    #[serde(default = "one")]
+    lr_scale: f64,
 }
 
 /// What training reports at the end.
@@ -232,7 +235,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
     let batches: Vec<Vec<usize>> = length_batches(&seqs, o.batch_tokens).into_iter().map(|b| b.into_iter().map(|k| usable[k]).collect()).collect();
 
     let mut net = Posdep::fresh(encoder, cfg.clone(), &device);
-    let mut state = TrainState { best: f64::MIN, ..Default::default() };
+    let mut state = TrainState { best: f64::MIN, lr_scale: 1.0, ..Default::default() };
     let ckpt = ckpt_path(&o.out);
     if o.resume && ckpt.exists() {
         let pkg = Package::read(&ckpt)?;
@@ -265,7 +268,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
             total += tatra_encoder::to_vec(l.clone()).first().copied().unwrap_or(0.0) as f64;
             n += 1;
             let grads = GradientsParams::from_grads(l.backward(), &net);
-            net = optim.step(o.learning_rate, net, grads);
+            net = optim.step(o.learning_rate * state.lr_scale, net, grads);
             state.batch += 1;
             bar.inc(1);
             if last_ckpt.elapsed().as_secs_f64() > o.checkpoint_minutes * 60.0 {
@@ -299,6 +302,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
             save(&o.out, &meta(o, encoder, state.seconds, scores), &net, &cfg, &lexicon, None)?;
         } else {
             state.bad_epochs += 1;
+            state.lr_scale *= 0.5;
         }
         save(&ckpt, &meta(o, encoder, state.seconds, BTreeMap::new()), &net, &cfg, &lexicon, Some(&state))?;
         last_ckpt = Instant::now();
@@ -346,4 +350,8 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         use_lexicon: cfg.use_lexicon,
         dev,
     })
+}
+
+fn one() -> f64 {
+    1.0
 }

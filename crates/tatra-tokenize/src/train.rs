@@ -59,6 +59,9 @@ struct TrainState {
     bad_epochs: usize,
     seconds: f64,
     history: Vec<BTreeMap<String, f64>>,
+    /// Learning-rate factor: halved after every epoch without dev improvement.
+    #[serde(default = "one")]
+    lr_scale: f64,
 }
 
 /// What training reports at the end.
@@ -214,10 +217,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
     let h = encoder.hidden_size();
     let batches = length_batches(&seqs, o.batch_tokens);
 
-    let mut state = TrainState {
-        best: f64::MIN,
-        ..Default::default()
-    };
+    let mut state = TrainState { best: f64::MIN, lr_scale: 1.0, ..Default::default() };
     let ckpt = ckpt_path(&o.out);
     if o.resume && ckpt.exists() {
         let pkg = Package::read(&ckpt)?;
@@ -285,7 +285,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
             total += tatra_encoder::to_vec(loss.clone()).first().copied().unwrap_or(0.0) as f64;
             n += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &model.net);
-            model.net = optim.step(o.learning_rate, model.net, grads);
+            model.net = optim.step(o.learning_rate * state.lr_scale, model.net, grads);
             state.batch += 1;
             bar.inc(1);
             if last_ckpt.elapsed().as_secs_f64() > o.checkpoint_minutes * 60.0 {
@@ -324,6 +324,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
             save(&o.out, &model, meta(o, encoder, state.seconds, scores), None)?;
         } else {
             state.bad_epochs += 1;
+            state.lr_scale *= 0.5;
         }
         save(&ckpt, &model, meta(o, encoder, state.seconds, BTreeMap::new()), Some(&state))?;
         last_ckpt = Instant::now();
@@ -345,4 +346,8 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
         seconds: state.seconds,
         dev,
     })
+}
+
+fn one() -> f64 {
+    1.0
 }
