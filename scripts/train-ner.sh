@@ -27,5 +27,6 @@ for what in "$@"; do
     --treebank "$tb" --licence "CC BY-SA 4.0" --lr 3e-3 --batch-tokens 1024 --max-minutes "$MAX_MINUTES" \
     "${extra[@]}" "${resume[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
   "$BIN" train ner-scores --package "$out" --dev "$SHARED/uner/$dev" --test "$SHARED/uner/$test" >> "$log" 2>&1
-  rm -rf "$out.ckpt"
+  # Keep the checkpoint when the run stopped on its time budget (run again to go on).
+  if grep -E "early stop|stopping: time budget|^train:" "$log" | tail -1 | grep -q "early stop"; then rm -rf "$out.ckpt"; fi
 done

@@ -6,7 +6,8 @@
 #   scripts/train.sh tokenize fr_sequoia …
 #
 # TATRA_BIN picks the binary (default target/release/tatra), MAX_MINUTES caps each run.
-# A package that exists is skipped; a checkpoint (OUT.ckpt) is resumed. Logs go to
+# A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
+# resumed (a run cut by MAX_MINUTES keeps it; an early-stopped one removes it). Logs go to
 # docs/train-logs/<treebank>.<stage>.log. Chinese-GSD and Japanese-GSD have no train
 # file here: they train on their dev file (which then also drives early stopping).
 set -euo pipefail
@@ -46,9 +47,10 @@ for tb in "$@"; do
   start=$(date +%s)
   "$BIN" train "$stage" --train "$train" --dev "$dir/$tb-ud-dev.conllu" \
     --out "$out" --lang "$lang" --treebank "$tb" --licence "$lic" "${extra[@]}" \
-    --max-minutes "$MAX_MINUTES" "${resume[@]}" 2>&1 | tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
+    --max-minutes "$MAX_MINUTES" "${resume[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
   echo "wall $(( $(date +%s) - start )) s ($(nproc)-core CPU)" >> "$log"
   "$BIN" train "$stage-scores" --package "$out" --dev "$dir/$tb-ud-dev.conllu" \
     --test "$dir/$tb-ud-test.conllu" >> "$log" 2>&1
-  rm -rf "$out.ckpt"
+  # Keep the checkpoint when the run stopped on its time budget (run again to go on).
+  if grep -E "early stop|stopping: time budget|^train:" "$log" | tail -1 | grep -q "early stop"; then rm -rf "$out.ckpt"; fi
 done
