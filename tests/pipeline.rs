@@ -72,3 +72,21 @@ fn unknown_language_is_a_clear_error() {
     let e = Pipeline::new("klingon").err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.starts_with("unknown language 'klingon'; available: slovak (sk_snk, sk)"), "{e}");
 }
+
+#[test]
+fn language_identifier_routes_paragraphs() {
+    let id = tatra::langid::LangId::shipped().expect("models/langid.json");
+    let (mut all, mut ok) = (0, 0);
+    for (code, _, _, folder) in tatra::langs::LANGUAGES {
+        let Some(test) = tatra::core::shared::shared_path(&format!("ud/{folder}/{code}-ud-test.conllu")) else { return };
+        let doc = conllu::read_file(&test).unwrap();
+        let texts: Vec<String> = doc.sentences.iter().map(|s| s.rebuilt_text()).collect();
+        for chunk in texts.chunks(5) {
+            all += 1;
+            ok += usize::from(id.detect(&chunk.join(" "), &[]).as_deref() == Some(*code));
+        }
+    }
+    let acc = 100.0 * ok as f64 / all as f64;
+    eprintln!("language identification, five-sentence paragraphs: {acc:.2}%");
+    assert!(acc >= 99.0, "{acc}");
+}
