@@ -30,13 +30,20 @@ pub struct Window {
     pub keep_end: usize,
 }
 
-/// Windows over `n` content pieces with at most `max_content` pieces each.
+/// Windows over `n` content pieces with at most `max_content` pieces each, overlapping
+/// by half a window.
 pub fn windows(n: usize, max_content: usize) -> Vec<Window> {
+    windows_overlap(n, max_content, max_content / 2)
+}
+
+/// Windows over `n` content pieces with at most `max_content` pieces each, consecutive
+/// windows sharing `overlap` pieces (at least 1, at most half a window).
+pub fn windows_overlap(n: usize, max_content: usize, overlap: usize) -> Vec<Window> {
     let max_content = max_content.max(2);
     if n <= max_content {
         return vec![Window { start: 0, end: n, keep_start: 0, keep_end: n }];
     }
-    let stride = max_content / 2;
+    let stride = max_content - overlap.clamp(1, max_content / 2);
     let mut starts = Vec::new();
     let mut s = 0;
     loop {
@@ -195,15 +202,21 @@ mod tests {
     fn windows_cover_once() {
         for n in [1, 5, 10, 11, 37, 100, 1001] {
             let ws = windows(n, 10);
-            let mut covered = vec![0; n];
-            for w in &ws {
-                assert!(w.end - w.start <= 10 && w.start <= w.keep_start && w.keep_end <= w.end);
-                for c in &mut covered[w.keep_start..w.keep_end] {
-                    *c += 1;
-                }
-            }
-            assert!(covered.iter().all(|&c| c == 1), "n={n}: {ws:?}");
+            check_cover(n, &ws);
+            check_cover(n, &windows_overlap(n, 10, 3));
+            check_cover(n, &windows_overlap(n, 10, 1));
         }
+    }
+
+    fn check_cover(n: usize, ws: &[Window]) {
+        let mut covered = vec![0; n];
+        for w in ws {
+            assert!(w.end - w.start <= 10 && w.start <= w.keep_start && w.keep_end <= w.end);
+            for c in &mut covered[w.keep_start..w.keep_end] {
+                *c += 1;
+            }
+        }
+        assert!(covered.iter().all(|&c| c == 1), "n={n}: {ws:?}");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tatra_adapters::package::{Meta, Package, PackageError};
 use tatra_adapters::{AdaptedTop, AdapterConfig, pad_batch};
 use tatra_core::{Sentence, Token, Word, misc_set};
-use tatra_encoder::words::{Window, length_batches, windows};
+use tatra_encoder::words::{Window, length_batches, windows_overlap};
 use tatra_encoder::{Encoder, to_vec};
 
 use crate::data::{self, N_LABELS};
@@ -117,7 +117,10 @@ impl Tokenize {
     pub fn lay(&self, encoder: &Encoder, text: &str) -> Result<Laid, TokenizeError> {
         let units = units(&encoder.tokenizer, text)?;
         let w = self.config.window.min(encoder.max_len() - 2);
-        let windows = windows(units.len(), w);
+        // Half-window overlap (every unit is read where it has at least a quarter window
+        // of context on each side). Measured on French-Sequoia: a quarter-window overlap is
+        // 17% faster end to end but loses 1.6-2 points of Sentences F1 (dev and test).
+        let windows = windows_overlap(units.len(), w, w / 2);
         Ok(Laid { units, windows })
     }
 
