@@ -135,3 +135,24 @@ fn annotate_reports_invalid_utf8_and_unwritable_outputs() {
     assert!(text.starts_with("# sent_id = 1\n# text = Prvá veta .\n1\tPrvá\t"), "{text}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "a temporary file was left behind");
 }
+
+#[cfg(unix)]
+#[test]
+fn interrupted_annotation_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "Toto je veta .\n".repeat(3000)).unwrap();
+    let target = dir.path().join("out.conllu");
+    let mut child = tatra().args(["annotate", "--lang", "slovak", "--input", "pretokenized", "-q"]).arg(&input).arg("-o").arg(&target).spawn().unwrap();
+    // Wait until the temporary file exists (models loaded, writing started), then interrupt.
+    let start = std::time::Instant::now();
+    while std::fs::read_dir(dir.path()).unwrap().count() < 2 && start.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // SAFETY: sends SIGINT to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("in.txt")], "files left after Ctrl-C");
+}

@@ -67,6 +67,7 @@ impl Sink {
                 let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
                 let tmp = out.with_file_name(format!(".{name}.tatra-tmp-{}", std::process::id()));
                 let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}: check that the folder exists and is writable", out.display()))?;
+                remove_on_interrupt(&tmp);
                 Ok(Sink::File { tmp, out: out.to_path_buf(), file: std::io::BufWriter::new(file) })
             }
         }
@@ -105,6 +106,38 @@ impl Sink {
             let _ = std::fs::remove_file(tmp);
         }
     }
+}
+
+/// The temporary output file, for the signal handler.
+#[cfg(unix)]
+static TMP_PATH: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+
+/// On Ctrl-C (SIGINT) or SIGTERM, remove the temporary output file before exiting, so an
+/// interrupted run leaves nothing behind.
+fn remove_on_interrupt(tmp: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(c) = std::ffi::CString::new(tmp.as_os_str().as_bytes()) else { return };
+        if TMP_PATH.set(c).is_err() {
+            return;
+        }
+        extern "C" fn on_signal(sig: libc::c_int) {
+            if let Some(p) = TMP_PATH.get() {
+                // SAFETY: unlink and _exit are async-signal-safe; the path is a valid C string.
+                unsafe { libc::unlink(p.as_ptr()) };
+            }
+            // SAFETY: _exit ends the process without running anything else.
+            unsafe { libc::_exit(128 + sig) };
+        }
+        // SAFETY: installs a handler that only calls async-signal-safe functions.
+        unsafe {
+            libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+            libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tmp;
 }
 
 /// Reads blocks of whole paragraphs (raw), lines (pretokenized) or sentences (CoNLL-U).
