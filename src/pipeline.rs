@@ -42,6 +42,8 @@ pub enum PipelineError {
     Ner(#[from] tatra_ner::NerError),
     #[error("{0}")]
     Device(String),
+    #[error("no language given: add one with Pipeline::builder().language(\"slovak\"); available: {0}")]
+    NoLanguage(String),
     #[error("language '{0}' is not loaded in this pipeline; it has: {1}")]
     NotLoaded(String, String),
 }
@@ -136,6 +138,9 @@ impl PipelineBuilder {
         for name in &self.languages {
             let code = langs::resolve(name).ok_or_else(|| PipelineError::UnknownLanguage { name: name.clone(), available: available() })?;
             codes.push(code);
+        }
+        if codes.is_empty() {
+            return Err(PipelineError::NoLanguage(available()));
         }
         let choice = match self.device {
             Some(d) => d,
