@@ -149,3 +149,15 @@ impl Package {
         Ok(())
     }
 }
+
+/// The checkpoint kept beside a package being trained: `OUT.ckpt`.
+pub fn ckpt_path(out: &Path) -> PathBuf {
+    let mut s = out.as_os_str().to_owned();
+    s.push(".ckpt");
+    PathBuf::from(s)
+}
+
+/// A file's name for package metadata (the path when it has none).
+pub fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().to_string())
+}

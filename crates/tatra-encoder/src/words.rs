@@ -116,6 +116,25 @@ impl Encoder {
             .collect())
     }
 
+    /// Layouts of sentences given as words and their states after layers `0..upto`, one
+    /// block (`len × h`, special tokens included) per window.
+    pub fn lower_states(&self, sentences: &[Vec<&str>], upto: usize) -> Result<(Vec<Layout>, Vec<Vec<Vec<f32>>>)> {
+        let layouts: Vec<Layout> = sentences.iter().map(|s| self.layout(s)).collect::<Result<_>>()?;
+        let mut seqs = Vec::new();
+        let mut owner = Vec::new();
+        for (si, l) in layouts.iter().enumerate() {
+            for w in &l.windows {
+                seqs.push(self.window_ids(l, w));
+                owner.push(si);
+            }
+        }
+        let mut out: Vec<Vec<Vec<f32>>> = layouts.iter().map(|_| Vec::new()).collect();
+        for (i, v) in self.states_sorted(&seqs, 4096, upto).into_iter().enumerate() {
+            out[owner[i]].push(v);
+        }
+        Ok((layouts, out))
+    }
+
     /// Last-layer states of many sequences (each `len × h`), batched by length.
     pub fn forward_sorted(&self, seqs: &[Vec<u32>], max_tokens: usize) -> Vec<Vec<f32>> {
         self.states_sorted(seqs, max_tokens, self.num_layers())

@@ -81,26 +81,8 @@ pub struct Ner {
 
 /// Layouts of token sequences and their states after layers `0..upto`, one block per window.
 pub fn lower_states(encoder: &Encoder, sentences: &[Vec<String>], upto: usize) -> Result<(Vec<Layout>, Vec<Vec<Vec<f32>>>), NerError> {
-    let layouts: Vec<Layout> = sentences
-        .iter()
-        .map(|s| {
-            let forms: Vec<&str> = s.iter().map(String::as_str).collect();
-            encoder.layout(&forms)
-        })
-        .collect::<Result<_, _>>()?;
-    let mut seqs = Vec::new();
-    let mut owner = Vec::new();
-    for (si, l) in layouts.iter().enumerate() {
-        for w in &l.windows {
-            seqs.push(encoder.window_ids(l, w));
-            owner.push(si);
-        }
-    }
-    let mut out: Vec<Vec<Vec<f32>>> = layouts.iter().map(|_| Vec::new()).collect();
-    for (i, v) in encoder.states_sorted(&seqs, 4096, upto).into_iter().enumerate() {
-        out[owner[i]].push(v);
-    }
-    Ok((layouts, out))
+    let forms: Vec<Vec<&str>> = sentences.iter().map(|s| s.iter().map(String::as_str).collect()).collect();
+    Ok(encoder.lower_states(&forms, upto)?)
 }
 
 impl Ner {

@@ -14,7 +14,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use tatra_adapters::package::{Meta, Package};
+use tatra_adapters::package::{Meta, Package, ckpt_path, file_name};
 use tatra_adapters::{AdaptedTop, AdapterConfig, cross_entropy, pad_batch};
 use tatra_encoder::Encoder;
 use tatra_encoder::words::length_batches;
@@ -80,9 +80,6 @@ pub fn micro_f1(gold: &[NerSentence], pred: &[Vec<String>]) -> Result<f64, NerEr
     Ok(e.get("micro").map_or(0.0, |p| (p.f1 * 100.0).round() / 100.0))
 }
 
-fn file_name(p: &Path) -> String {
-    p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().to_string())
-}
 
 pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
     let device = encoder.device().clone();
@@ -121,11 +118,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
 
     let mut model = Ner { net: Ner::fresh(encoder, &cfg, &device), config: cfg.clone(), meta: Meta::default() };
     let mut state = TrainState { best: f64::MIN, lr_scale: 1.0, ..Default::default() };
-    let ckpt = {
-        let mut s = o.out.as_os_str().to_owned();
-        s.push(".ckpt");
-        PathBuf::from(s)
-    };
+    let ckpt = ckpt_path(&o.out);
     if o.resume && ckpt.exists() {
         let pkg = Package::read(&ckpt)?;
         state = pkg.json("train_state.json")?;

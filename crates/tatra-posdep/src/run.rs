@@ -97,26 +97,8 @@ impl Posdep {
 /// Layouts (pieces and windows) of sentences and their states after the encoder layers
 /// below the first adapter (`0..upto`), one block per window.
 pub fn lower_states(encoder: &Encoder, sentences: &[Sentence], upto: usize) -> Result<(Vec<Layout>, Vec<Lower>), PosdepError> {
-    let layouts: Vec<Layout> = sentences
-        .iter()
-        .map(|s| {
-            let forms: Vec<&str> = s.words().map(|w| w.form.as_str()).collect();
-            encoder.layout(&forms)
-        })
-        .collect::<Result<_, _>>()?;
-    let mut seqs = Vec::new();
-    let mut owner = Vec::new();
-    for (si, l) in layouts.iter().enumerate() {
-        for w in &l.windows {
-            seqs.push(encoder.window_ids(l, w));
-            owner.push(si);
-        }
-    }
-    let mut out: Vec<Lower> = layouts.iter().map(|_| Vec::new()).collect();
-    for (i, v) in encoder.states_sorted(&seqs, 4096, upto).into_iter().enumerate() {
-        out[owner[i]].push(v);
-    }
-    Ok((layouts, out))
+    let words: Vec<Vec<&str>> = sentences.iter().map(|s| s.words().map(|w| w.form.as_str()).collect()).collect();
+    Ok(encoder.lower_states(&words, upto)?)
 }
 
 pub use tatra_adapters::pad_batch;

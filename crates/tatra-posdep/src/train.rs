@@ -12,7 +12,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use tatra_adapters::package::{Meta, Package};
+use tatra_adapters::package::{Meta, Package, ckpt_path, file_name};
 use tatra_adapters::{AdaptedTop, AdapterConfig};
 use tatra_core::Document;
 use tatra_encoder::Encoder;
@@ -75,11 +75,6 @@ pub struct Report {
     pub use_lexicon: bool,
 }
 
-fn ckpt_path(out: &Path) -> PathBuf {
-    let mut s = out.as_os_str().to_owned();
-    s.push(".ckpt");
-    PathBuf::from(s)
-}
 
 fn read(path: &Path) -> Result<Document, PosdepError> {
     tatra_core::conllu::read_file(path).map_err(|e| PosdepError::Other(e.to_string()))
@@ -178,9 +173,6 @@ fn meta(o: &TrainOptions, enc: &Encoder, seconds: f64, dev: BTreeMap<String, f64
     }
 }
 
-fn file_name(p: &Path) -> String {
-    p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().to_string())
-}
 
 fn save(path: &Path, meta: &Meta, net: &PosdepNet, cfg: &PosdepConfig, lexicon: &std::collections::HashMap<String, String>, state: Option<&TrainState>) -> Result<(), PosdepError> {
     let model = Posdep { net: net.clone(), config: cfg.clone(), lexicon: lexicon.clone(), meta: meta.clone() };

@@ -14,7 +14,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use tatra_adapters::package::{Meta, Package};
+use tatra_adapters::package::{Meta, Package, ckpt_path, file_name};
 use tatra_adapters::{AdaptedTop, AdapterConfig, cross_entropy, pad_batch};
 use tatra_core::Document;
 use tatra_encoder::Encoder;
@@ -78,11 +78,6 @@ fn other<E: std::fmt::Display>(e: E) -> TokenizeError {
     TokenizeError::Other(e.to_string())
 }
 
-fn ckpt_path(out: &Path) -> PathBuf {
-    let mut s = out.as_os_str().to_owned();
-    s.push(".ckpt");
-    PathBuf::from(s)
-}
 
 /// Segmentation scores in percent (Tokens, Sentences, Words, and the tagging metrics the
 /// evaluator reports, which are meaningless here and left out).
@@ -116,10 +111,6 @@ fn objective(s: &BTreeMap<String, f64>) -> f64 {
         / 3.0
 }
 
-fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().to_string())
-}
 
 fn meta(o: &TrainOptions, enc: &Encoder, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
     Meta {
