@@ -8,8 +8,8 @@
 # TATRA_BIN picks the binary (default target/release/tatra), MAX_MINUTES caps each run.
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
 # resumed (a run cut by MAX_MINUTES keeps it; an early-stopped one removes it). Logs go to
-# docs/train-logs/<treebank>.<stage>.log. Chinese-GSD and Japanese-GSD have no train
-# file here: they train on their dev file (which then also drives early stopping).
+# docs/train-logs/<treebank>.<stage>.log. Chinese-GSD, Japanese-GSD and Danish-DDT have no
+# train file here: they train on their dev file (which then also drives early stopping).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${TATRA_SHARED:-../shared}
@@ -34,6 +34,7 @@ for tb in "$@"; do
     sk_snk) ud=UD_Slovak-SNK; lang=slovak; lic="CC BY-SA 4.0";;
     zh_gsd) ud=UD_Chinese-GSD; lang=chinese; lic="CC BY-SA 4.0";;
     ja_gsd) ud=UD_Japanese-GSD; lang=japanese; lic="CC BY-SA 4.0";;
+    da_ddt) ud=UD_Danish-DDT; lang=danish; lic="CC BY-SA 4.0";;
     *) echo "unknown treebank $tb" >&2; exit 2;;
   esac
   dir=$SHARED/ud/$ud

@@ -270,6 +270,25 @@ impl Pipeline {
 
     /// Runs the stages after tokenization on a document's sentences.
     pub fn annotate_document(&self, lang: &Language, doc: &mut Document) -> Result<(), PipelineError> {
+        // Posdep reads words and NER tokens: where they are the same forms (no multi-word
+        // token) and both stages' adapters start at the same layer, the layers below run
+        // once for both.
+        if let (Some(p), Some(n)) = (&lang.posdep, &lang.ner) {
+            let upto = p.first_layer(&self.encoder);
+            if upto == n.first_layer(&self.encoder) {
+                for chunk in doc.sentences.chunks_mut(256) {
+                    if chunk.iter().any(|s| s.tokens.iter().any(|t| t.is_mwt())) {
+                        p.annotate(&self.encoder, chunk)?;
+                        n.annotate(&self.encoder, chunk)?;
+                    } else {
+                        let (lay, lower) = tatra_posdep::run::lower_states(&self.encoder, chunk, upto)?;
+                        p.annotate_lower(&self.encoder, chunk, &lay, &lower);
+                        n.annotate_lower(&self.encoder, chunk, &lay, &lower);
+                    }
+                }
+                return Ok(());
+            }
+        }
         if let Some(p) = &lang.posdep {
             for chunk in doc.sentences.chunks_mut(256) {
                 p.annotate(&self.encoder, chunk)?;

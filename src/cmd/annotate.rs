@@ -36,6 +36,10 @@ pub struct Args {
     /// Output file (written atomically); default: standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Stages to run, comma-separated (raw input needs tokenize; ner runs where the
+    /// language has a NER package).
+    #[arg(long, value_delimiter = ',', default_value = "tokenize,posdep,ner", value_parser = ["tokenize", "posdep", "ner"])]
+    stages: Vec<String>,
     /// A posdep package to use instead of the shipped one.
     #[arg(long)]
     posdep: Option<PathBuf>,
@@ -209,7 +213,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         "conllu" => Input::Conllu,
         _ => Input::Raw,
     };
-    let stages = Stages { tokenize: input == Input::Raw, posdep: true, ner: true };
+    let has = |s: &str| a.stages.iter().any(|x| x == s);
+    if input == Input::Raw && !has("tokenize") {
+        bail!("raw text needs the tokenize stage: add it to --stages, or give --input pretokenized or conllu");
+    }
+    let stages = Stages { tokenize: input == Input::Raw, posdep: has("posdep"), ner: has("ner") };
     let mut builder = Pipeline::builder().language(&a.lang).stages(stages);
     if let Some(d) = a.device {
         builder = builder.device(d);

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use tatra_adapters::AdapterConfig;
+use tatra_adapters::train::{Provenance, Schedule};
 use tatra_posdep::model::HeadConfig;
 use tatra_posdep::train::{TrainOptions, train};
 
@@ -52,24 +53,10 @@ fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
     let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
     let encoder = tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))?;
     let opts = tatra_ner::train::TrainOptions {
-        train: p.train.clone(),
-        dev: p.dev.clone(),
-        out: p.out.clone(),
-        language: p.lang.clone(),
-        treebank: treebank_of(p),
-        licence: p.licence.clone(),
-        command: command_line(),
-        adapters: AdapterConfig { top_layers: p.adapter_layers, reduction: p.reduction },
+        prov: provenance(p),
+        schedule: schedule(p),
+        adapters: adapters(p),
         dropout: t.dropout,
-        learning_rate: p.lr,
-        max_epochs: p.max_epochs,
-        patience: p.patience,
-        batch_tokens: p.batch_tokens,
-        seed: p.seed,
-        resume: p.resume,
-        checkpoint_minutes: p.checkpoint_minutes,
-        max_minutes: p.max_minutes,
-        quiet: p.quiet,
     };
     let report = tatra_ner::train::train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -264,6 +251,10 @@ struct PosdepArgs {
     /// Number of top encoder layers that get adapters (the rest is computed once and cached).
     #[arg(long, default_value_t = 6)]
     adapter_layers: usize,
+    /// Use only the encoder's first N layers (adapters in the top `--adapter-layers` of
+    /// them; the layers above never run); 0: all.
+    #[arg(long, default_value_t = 0)]
+    depth: usize,
     /// Adapter bottleneck = hidden / reduction.
     #[arg(long, default_value_t = 8)]
     reduction: usize,
@@ -272,6 +263,9 @@ struct PosdepArgs {
     /// Heads read a learned mix of the adapted layers' outputs (posdep; `--mix false`: the last layer).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     mix: bool,
+    /// Arc scores get a learned bias per head–dependent distance up to ±N (posdep; 0: none).
+    #[arg(long, default_value_t = 0)]
+    distance: usize,
     #[arg(long, default_value_t = 40)]
     max_epochs: usize,
     /// Stop after this many epochs without dev improvement.
@@ -335,6 +329,36 @@ fn command_line() -> String {
     std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" ")
 }
 
+fn provenance(p: &PosdepArgs) -> Provenance {
+    Provenance {
+        train: p.train.clone(),
+        dev: p.dev.clone(),
+        out: p.out.clone(),
+        language: p.lang.clone(),
+        treebank: treebank_of(p),
+        licence: p.licence.clone(),
+        command: command_line(),
+    }
+}
+
+fn schedule(p: &PosdepArgs) -> Schedule {
+    Schedule {
+        learning_rate: p.lr,
+        max_epochs: p.max_epochs,
+        patience: p.patience,
+        batch_tokens: p.batch_tokens,
+        seed: p.seed,
+        resume: p.resume,
+        checkpoint_minutes: p.checkpoint_minutes,
+        max_minutes: p.max_minutes,
+        quiet: p.quiet,
+    }
+}
+
+fn adapters(p: &PosdepArgs) -> AdapterConfig {
+    AdapterConfig { top_layers: p.adapter_layers, reduction: p.reduction, depth: p.depth }
+}
+
 fn treebank_of(p: &PosdepArgs) -> String {
     p.treebank.clone().unwrap_or_else(|| {
         p.train.file_name().map_or(String::new(), |f| f.to_string_lossy().split('-').next().unwrap_or("").to_string())
@@ -347,25 +371,11 @@ fn run_tokenize(t: TokenizeArgs) -> anyhow::Result<ExitCode> {
     let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
     let encoder = tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))?;
     let opts = tatra_tokenize::train::TrainOptions {
-        train: p.train.clone(),
-        dev: p.dev.clone(),
-        out: p.out.clone(),
-        language: p.lang.clone(),
-        treebank: treebank_of(p),
-        licence: p.licence.clone(),
-        command: command_line(),
-        adapters: AdapterConfig { top_layers: p.adapter_layers, reduction: p.reduction },
+        prov: provenance(p),
+        schedule: schedule(p),
+        adapters: adapters(p),
         window: t.window,
         dropout: t.dropout,
-        learning_rate: p.lr,
-        max_epochs: p.max_epochs,
-        patience: p.patience,
-        batch_tokens: p.batch_tokens,
-        seed: p.seed,
-        resume: p.resume,
-        checkpoint_minutes: p.checkpoint_minutes,
-        max_minutes: p.max_minutes,
-        quiet: p.quiet,
     };
     let report = tatra_tokenize::train::train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -385,28 +395,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
     let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
     let encoder = tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))?;
-    let treebank = treebank_of(&p);
-    let command = command_line();
     let opts = TrainOptions {
-        train: p.train,
-        dev: p.dev,
-        out: p.out,
-        language: p.lang,
-        treebank,
-        licence: p.licence,
-        command,
-        adapters: AdapterConfig { top_layers: p.adapter_layers, reduction: p.reduction },
-        heads: HeadConfig::default(),
+        prov: provenance(&p),
+        schedule: schedule(&p),
+        adapters: adapters(&p),
+        heads: HeadConfig { distance: p.distance, ..HeadConfig::default() },
         mix: p.mix,
-        learning_rate: p.lr,
-        max_epochs: p.max_epochs,
-        patience: p.patience,
-        batch_tokens: p.batch_tokens,
-        seed: p.seed,
-        resume: p.resume,
-        checkpoint_minutes: p.checkpoint_minutes,
-        max_minutes: p.max_minutes,
-        quiet: p.quiet,
     };
     let report = train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

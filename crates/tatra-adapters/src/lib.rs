@@ -2,14 +2,17 @@
 //!
 //! - [`Adapter`]: a Pfeiffer bottleneck (down-projection, GELU, up-projection, residual)
 //!   applied to the feed-forward output of an encoder layer;
-//! - [`AdaptedTop`]: the top K layers of the frozen encoder with one adapter each
+//! - [`AdaptedTop`]: the top K layers of the frozen encoder (or of its first `depth`
+//!   layers: a stage may stop below the top) with one adapter each
 //!   (AdapterDrop: the layers below run without adapters, once per sentence, and their
 //!   output is shared by every stage and cached during training);
 //! - [`params`]: export and import of a module's parameters by path (safetensors);
-//! - [`package`]: the adapter package, one zip file per language and stage.
+//! - [`package`]: the adapter package, one zip file per language and stage;
+//! - [`train`]: the training loop every stage shares (schedule, checkpoints, resume).
 
 pub mod package;
 pub mod params;
+pub mod train;
 
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
@@ -26,6 +29,17 @@ pub struct AdapterConfig {
     pub top_layers: usize,
     /// Bottleneck size = hidden / reduction.
     pub reduction: usize,
+    /// Encoder layers used (the stage reads layer `depth`'s output and never runs the
+    /// layers above it); 0: all of them.
+    #[serde(default)]
+    pub depth: usize,
+}
+
+impl AdapterConfig {
+    /// Encoder layers this stage runs: `depth`, or all of them.
+    pub fn used_layers(&self, encoder_layers: usize) -> usize {
+        if self.depth == 0 { encoder_layers } else { self.depth.min(encoder_layers) }
+    }
 }
 
 #[derive(Module, Debug)]
@@ -61,9 +75,9 @@ pub struct AdaptedTop {
 impl AdaptedTop {
     /// Takes the encoder's top `cfg.top_layers` layers and adds fresh adapters.
     pub fn new(encoder: &Encoder, cfg: &AdapterConfig, device: &Device) -> Self {
-        let n = encoder.num_layers();
+        let n = cfg.used_layers(encoder.num_layers());
         let k = cfg.top_layers.min(n);
-        let layers: Vec<Layer> = encoder.model().encoder.layer[n - k..].to_vec();
+        let layers: Vec<Layer> = encoder.model().encoder.layer[n - k..n].to_vec();
         let h = encoder.hidden_size();
         let adapters = (0..k).map(|_| Adapter::new(h, (h / cfg.reduction.max(1)).max(1), device)).collect();
         AdaptedTop { layers, adapters, num_heads: encoder.config.num_attention_heads }
@@ -71,7 +85,8 @@ impl AdaptedTop {
 
     /// The first layer index that has an adapter.
     pub fn first_layer(encoder: &Encoder, cfg: &AdapterConfig) -> usize {
-        encoder.num_layers() - cfg.top_layers.min(encoder.num_layers())
+        let n = cfg.used_layers(encoder.num_layers());
+        n - cfg.top_layers.min(n)
     }
 
     pub fn forward(&self, mut x: Tensor<3>, mask_bias: &Tensor<4>) -> Tensor<3> {

@@ -50,7 +50,7 @@ pub struct Meta {
 
 impl Default for crate::AdapterConfig {
     fn default() -> Self {
-        crate::AdapterConfig { top_layers: 6, reduction: 8 }
+        crate::AdapterConfig { top_layers: 6, reduction: 8, depth: 0 }
     }
 }
 

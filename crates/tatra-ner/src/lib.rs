@@ -72,6 +72,12 @@ pub enum NerError {
     Other(String),
 }
 
+impl From<String> for NerError {
+    fn from(s: String) -> Self {
+        NerError::Other(s)
+    }
+}
+
 /// A loaded NER model.
 pub struct Ner {
     pub net: NerNet,
@@ -185,6 +191,25 @@ impl Ner {
     pub fn annotate(&self, encoder: &Encoder, sentences: &mut [Sentence]) -> Result<(), NerError> {
         let forms: Vec<Vec<String>> = sentences.iter().map(|s| s.tokens.iter().map(|t| t.form.clone()).collect()).collect();
         let tags = self.tag(encoder, &forms)?;
+        Self::set_tags(sentences, tags);
+        Ok(())
+    }
+
+    /// The first encoder layer with an adapter: states below it can be shared with
+    /// other stages that read the same forms.
+    pub fn first_layer(&self, encoder: &Encoder) -> usize {
+        AdaptedTop::first_layer(encoder, &self.config.adapters)
+    }
+
+    /// [`Ner::annotate`] from lower-layer states of the sentences' token forms (computed
+    /// up to [`Ner::first_layer`]), e.g. shared with posdep when no sentence has a
+    /// multi-word token.
+    pub fn annotate_lower(&self, encoder: &Encoder, sentences: &mut [Sentence], lay: &[Layout], lower: &[Vec<Vec<f32>>]) {
+        let tags = self.tag_lower(encoder, lay, lower, self.config.decoding);
+        Self::set_tags(sentences, tags);
+    }
+
+    fn set_tags(sentences: &mut [Sentence], tags: Vec<Vec<String>>) {
         for (s, tags) in sentences.iter_mut().zip(tags) {
             for (t, tag) in s.tokens.iter_mut().zip(&tags) {
                 if t.is_mwt() {
@@ -195,6 +220,5 @@ impl Ner {
             }
             s.entities = spans::spans(&tags).into_iter().map(|(label, start, end)| Entity { label, start, end }).collect();
         }
-        Ok(())
     }
 }

@@ -7,7 +7,7 @@
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::activation::gelu;
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use tatra_adapters::{AdaptedTop, ScalarMix, zeros_param};
 
@@ -21,6 +21,10 @@ pub struct HeadConfig {
     /// Dropout on word vectors and projections while training.
     #[serde(default = "default_dropout")]
     pub dropout: f64,
+    /// A learned arc-score bias per signed head–dependent distance, clipped to
+    /// ±`distance` (0: none, as in older packages).
+    #[serde(default)]
+    pub distance: usize,
 }
 
 fn default_dropout() -> f64 {
@@ -29,7 +33,7 @@ fn default_dropout() -> f64 {
 
 impl Default for HeadConfig {
     fn default() -> Self {
-        HeadConfig { arc_dim: 256, label_dim: 128, dropout: default_dropout() }
+        HeadConfig { arc_dim: 256, label_dim: 128, dropout: default_dropout(), distance: 0 }
     }
 }
 
@@ -49,6 +53,9 @@ pub struct Heads {
     pub lab_w: Linear,
     pub dropout: Dropout,
     pub n_deprel: usize,
+    /// Arc bias by distance bucket: 0 for the root, then `-D..=D` (see [`HeadConfig`]).
+    pub dist: Option<Param<Tensor<1>>>,
+    pub max_dist: usize,
 }
 
 /// What the heads compute for a batch of sentences of at most `w` words.
@@ -81,6 +88,8 @@ impl Heads {
             lab_w: lin(2 * c.label_dim, v.deprel.len()),
             dropout: DropoutConfig::new(c.dropout).init(),
             n_deprel: v.deprel.len(),
+            dist: (c.distance > 0).then(|| zeros_param([2 * c.distance + 2], device)),
+            max_dist: c.distance,
         }
     }
 
@@ -93,7 +102,20 @@ impl Heads {
         let arc_h = self.dropout.forward(gelu(self.arc_head.forward(words.clone())));
         let bil = arc_d.matmul(self.arc_u.val().unsqueeze::<3>()).matmul(arc_h.clone().swap_dims(1, 2));
         let hb = self.arc_bias.forward(arc_h).swap_dims(1, 2); // [b, 1, w+1]
-        let arcs = bil + hb + head_mask_bias;
+        let mut arcs = bil + hb + head_mask_bias;
+        if let Some(dist) = &self.dist {
+            let d = self.max_dist as i64;
+            let w = w1 - 1;
+            let mut idx = Vec::with_capacity(w * w1);
+            for dep in 1..=w as i64 {
+                for head in 0..w1 as i64 {
+                    idx.push(if head == 0 { 0 } else { (head - dep).clamp(-d, d) + d + 1 });
+                }
+            }
+            let device = dist.val().device();
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [w * w1]), &device);
+            arcs = arcs + dist.val().select(0, idx).reshape([1, w, w1]);
+        }
         HeadOut {
             upos: self.upos.forward(deps.clone()),
             xpos: self.xpos.forward(deps.clone()),

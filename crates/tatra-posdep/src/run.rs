@@ -51,6 +51,12 @@ pub enum PosdepError {
     Other(String),
 }
 
+impl From<String> for PosdepError {
+    fn from(s: String) -> Self {
+        PosdepError::Other(s)
+    }
+}
+
 /// Lower-layer states of one sentence: one `len × h` block per window.
 pub type Lower = Vec<Vec<f32>>;
 
@@ -124,9 +130,15 @@ fn argmax_rows(v: &[f32], rows: usize, c: usize) -> Vec<usize> {
 }
 
 impl Posdep {
+    /// The first encoder layer with an adapter: states below it can be shared with
+    /// other stages that read the same forms.
+    pub fn first_layer(&self, encoder: &Encoder) -> usize {
+        AdaptedTop::first_layer(encoder, &self.config.adapters)
+    }
+
     /// Annotates sentences (their words are kept; tags, lemmas and trees are filled in).
     pub fn annotate(&self, encoder: &Encoder, sentences: &mut [Sentence]) -> Result<(), PosdepError> {
-        let upto = AdaptedTop::first_layer(encoder, &self.config.adapters);
+        let upto = self.first_layer(encoder);
         let (lay, lower) = lower_states(encoder, sentences, upto)?;
         self.annotate_lower(encoder, sentences, &lay, &lower);
         Ok(())

@@ -3,20 +3,19 @@
 //! length, Adam, per-epoch dev scores from the built-in evaluator, early stopping on
 //! dev, checkpoints every few minutes and `--resume`.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
-use tatra_adapters::package::{Meta, Package, ckpt_path, file_name};
-use tatra_adapters::{AdaptedTop, AdapterConfig};
+use serde::Serialize;
+use tatra_adapters::AdapterConfig;
+use tatra_adapters::package::Meta;
+use tatra_adapters::train::{Provenance, Schedule, TrainState, Trainee};
 use tatra_core::Document;
 use tatra_encoder::Encoder;
-use tatra_encoder::words::length_batches;
+use tatra_encoder::words::{Layout, length_batches};
 
 use crate::data::{self, Example, Vocabs};
 use crate::model::{HeadConfig, PosdepNet, cross_entropy};
@@ -25,40 +24,12 @@ use crate::run::{Lower, Posdep, PosdepConfig, PosdepError, head_mask, lower_stat
 /// Everything `tatra train posdep` takes.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
-    pub train: PathBuf,
-    pub dev: PathBuf,
-    pub out: PathBuf,
-    pub language: String,
-    pub treebank: String,
-    pub licence: String,
-    pub command: String,
+    pub prov: Provenance,
+    pub schedule: Schedule,
     pub adapters: AdapterConfig,
     pub heads: HeadConfig,
     /// A learned mix of the adapted layers feeds the heads.
     pub mix: bool,
-    pub learning_rate: f64,
-    pub max_epochs: usize,
-    pub patience: usize,
-    pub batch_tokens: usize,
-    pub seed: u64,
-    pub resume: bool,
-    pub checkpoint_minutes: f64,
-    pub max_minutes: f64,
-    pub quiet: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct TrainState {
-    epoch: usize,
-    batch: usize,
-    best: f64,
-    best_epoch: usize,
-    bad_epochs: usize,
-    seconds: f64,
-    history: Vec<BTreeMap<String, f64>>,
-    /// Learning-rate factor: halved after every epoch without dev improvement.
-    #[serde(default = "one")]
-    lr_scale: f64,
 }
 
 /// What training reports at the end.
@@ -155,27 +126,8 @@ fn objective(s: &BTreeMap<String, f64>) -> f64 {
     ["UPOS", "UFeats", "Lemmas", "LAS"].iter().map(|k| s.get(*k).copied().unwrap_or(0.0)).sum::<f64>() / 4.0
 }
 
-fn meta(o: &TrainOptions, enc: &Encoder, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
-    Meta {
-        format: "tatra-adapter/1".into(),
-        stage: "posdep".into(),
-        language: o.language.clone(),
-        treebank: o.treebank.clone(),
-        encoder: enc.identity(),
-        adapters: o.adapters.clone(),
-        training_data: format!("train {}; dev {}", file_name(&o.train), file_name(&o.dev)),
-        licence: o.licence.clone(),
-        command: o.command.clone(),
-        tatra_version: env!("CARGO_PKG_VERSION").into(),
-        training_seconds: seconds,
-        dev_scores: dev,
-        test_scores: BTreeMap::new(),
-    }
-}
-
-
-fn save(path: &Path, meta: &Meta, net: &PosdepNet, cfg: &PosdepConfig, lexicon: &std::collections::HashMap<String, String>, state: Option<&TrainState>) -> Result<(), PosdepError> {
-    let model = Posdep { net: net.clone(), config: cfg.clone(), lexicon: lexicon.clone(), meta: meta.clone() };
+fn save(path: &Path, meta: Meta, net: &PosdepNet, cfg: &PosdepConfig, lexicon: &HashMap<String, String>, state: Option<&TrainState>) -> Result<(), PosdepError> {
+    let model = Posdep { net: net.clone(), config: cfg.clone(), lexicon: lexicon.clone(), meta };
     match state {
         // Checkpoints keep f32 so a resumed run continues from exactly these weights.
         Some(s) => {
@@ -186,20 +138,66 @@ fn save(path: &Path, meta: &Meta, net: &PosdepNet, cfg: &PosdepConfig, lexicon: 
     }
 }
 
+/// The posdep side of the shared training loop.
+struct Job<'a> {
+    o: &'a TrainOptions,
+    encoder: &'a Encoder,
+    device: Device,
+    cfg: PosdepConfig,
+    lexicon: HashMap<String, String>,
+    ex: Vec<Example>,
+    lower: Vec<Lower>,
+    first_pieces: Vec<Vec<usize>>,
+    batches: Vec<Vec<usize>>,
+    dev_doc: Document,
+    dev_lay: Vec<Layout>,
+    dev_lower: Vec<Lower>,
+}
+
+impl Trainee for Job<'_> {
+    type Net = PosdepNet;
+    type Error = PosdepError;
+
+    fn loss(&self, net: &PosdepNet, batch: usize) -> Tensor<1> {
+        let h = self.encoder.hidden_size();
+        loss(net, batch_tensors(&self.batches[batch], &self.ex, &self.lower, &self.first_pieces, h, &self.device))
+    }
+
+    fn evaluate(&self, net: &PosdepNet) -> Result<(BTreeMap<String, f64>, f64, String), PosdepError> {
+        let posdep = Posdep { net: net.valid(), config: self.cfg.clone(), lexicon: self.lexicon.clone(), meta: Meta::default() };
+        let mut pred = self.dev_doc.clone();
+        posdep.annotate_lower(self.encoder, &mut pred.sentences, &self.dev_lay, &self.dev_lower);
+        let s = score(&self.dev_doc, &pred)?;
+        let line = format!(
+            "UPOS {:.2} XPOS {:.2} UFeats {:.2} Lemmas {:.2} UAS {:.2} LAS {:.2}",
+            s["UPOS"], s["XPOS"], s["UFeats"], s["Lemmas"], s["UAS"], s["LAS"]
+        );
+        let obj = objective(&s);
+        Ok((s, obj, line))
+    }
+
+    fn save(&self, net: &PosdepNet, path: &Path, meta: Meta, state: Option<&TrainState>) -> Result<(), PosdepError> {
+        save(path, meta, net, &self.cfg, &self.lexicon, state)
+    }
+
+    fn meta(&self, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
+        self.o.prov.meta("posdep", &self.encoder.identity(), &self.o.adapters, seconds, dev)
+    }
+}
+
 /// Trains a posdep package. `encoder` must live on an autodiff device.
 pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError> {
-    let device = encoder.device().clone();
     let started = Instant::now();
     let log = |s: String| {
-        if !o.quiet {
+        if !o.schedule.quiet {
             eprintln!("{s}");
         }
     };
-    let train_doc = read(&o.train)?;
-    let dev_doc = read(&o.dev)?;
+    let train_doc = read(&o.prov.train)?;
+    let dev_doc = read(&o.prov.dev)?;
     let vocabs = Vocabs::build(&train_doc);
     let lexicon = data::lemma_lexicon(&train_doc);
-    let mut cfg = PosdepConfig { adapters: o.adapters.clone(), heads: o.heads.clone(), vocabs: vocabs.clone(), use_lexicon: true, mix: o.mix };
+    let cfg = PosdepConfig { adapters: o.adapters.clone(), heads: o.heads.clone(), vocabs: vocabs.clone(), use_lexicon: true, mix: o.mix };
     let ex = data::examples(&train_doc, &vocabs);
     log(format!(
         "train: {} sentences, {} words; labels: {} UPOS, {} XPOS, {} UFeats, {} lemma rules, {} deprels",
@@ -213,7 +211,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
     ));
 
     // Cache the frozen lower layers.
-    let upto = AdaptedTop::first_layer(encoder, &o.adapters);
+    let upto = tatra_adapters::AdaptedTop::first_layer(encoder, &o.adapters);
     let t0 = Instant::now();
     // `ex` is built from `train_doc.sentences`, one example per sentence, in order.
     let (lay, lower) = lower_states(encoder, &train_doc.sentences, upto)?;
@@ -224,107 +222,32 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
     let usable: Vec<usize> = (0..ex.len()).filter(|&i| lay[i].windows.len() == 1 && !ex[i].words.is_empty()).collect();
     let first_pieces: Vec<Vec<usize>> = lay.iter().map(|l| l.pieces.word_ranges.iter().map(|r| r.0).collect()).collect();
     let seqs: Vec<Vec<u32>> = usable.iter().map(|&i| vec![0; lower[i][0].len() / h]).collect();
-    let batches: Vec<Vec<usize>> = length_batches(&seqs, o.batch_tokens).into_iter().map(|b| b.into_iter().map(|k| usable[k]).collect()).collect();
+    let batches: Vec<Vec<usize>> =
+        length_batches(&seqs, o.schedule.batch_tokens).into_iter().map(|b| b.into_iter().map(|k| usable[k]).collect()).collect();
 
-    let mut net = Posdep::fresh(encoder, cfg.clone(), &device);
-    let mut state = TrainState { best: f64::MIN, lr_scale: 1.0, ..Default::default() };
-    let ckpt = ckpt_path(&o.out);
-    if o.resume && ckpt.exists() {
-        let pkg = Package::read(&ckpt)?;
-        state = pkg.json("train_state.json")?;
-        let values = tatra_adapters::params::from_safetensors(pkg.file("weights.safetensors")?).map_err(PosdepError::Other)?;
-        net = tatra_adapters::params::import(net, &values).map_err(PosdepError::Other)?;
-        log(format!("resumed from {} at epoch {}, batch {}", ckpt.display(), state.epoch + 1, state.batch));
-    }
-    let resumed_at_epoch = state.epoch;
-    let mut optim = AdamConfig::new().init();
-    let mut last_ckpt = Instant::now();
-    let elapsed_before = state.seconds;
-    let run_start = Instant::now();
-
-    while state.epoch < o.max_epochs {
-        let mut order: Vec<usize> = (0..batches.len()).collect();
-        tatra_core::rng::SplitMix64(o.seed.wrapping_add(state.epoch as u64)).shuffle(&mut order);
-        let bar = if o.quiet { ProgressBar::hidden() } else { ProgressBar::new(order.len() as u64) };
-        bar.set_style(
-            ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} batches, {per_sec}, ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_message(format!("{}", state.epoch + 1));
-        bar.set_position(state.batch as u64);
-        let mut total = 0.0;
-        let mut n = 0usize;
-        for &bi in order.iter().skip(state.batch) {
-            let t = batch_tensors(&batches[bi], &ex, &lower, &first_pieces, h, &device);
-            let l = loss(&net, t);
-            total += tatra_encoder::to_vec(l.clone()).first().copied().unwrap_or(0.0) as f64;
-            n += 1;
-            let grads = GradientsParams::from_grads(l.backward(), &net);
-            net = optim.step(o.learning_rate * state.lr_scale, net, grads);
-            state.batch += 1;
-            bar.inc(1);
-            if last_ckpt.elapsed().as_secs_f64() > o.checkpoint_minutes * 60.0 {
-                state.seconds = elapsed_before + run_start.elapsed().as_secs_f64();
-                save(&ckpt, &meta(o, encoder, state.seconds, BTreeMap::new()), &net, &cfg, &lexicon, Some(&state))?;
-                last_ckpt = Instant::now();
-            }
-        }
-        bar.finish_and_clear();
-        // Dev evaluation.
-        let posdep = Posdep { net: net.valid(), config: cfg.clone(), lexicon: lexicon.clone(), meta: Meta::default() };
-        let mut pred = dev_doc.clone();
-        posdep.annotate_lower(encoder, &mut pred.sentences, &dev_lay, &dev_lower);
-        let scores = score(&dev_doc, &pred)?;
-        let obj = objective(&scores);
-        state.seconds = elapsed_before + run_start.elapsed().as_secs_f64();
-        log(format!(
-            "epoch {:>2}: loss {:.3}; dev UPOS {:.2} XPOS {:.2} UFeats {:.2} Lemmas {:.2} UAS {:.2} LAS {:.2} ({:.0} s)",
-            state.epoch + 1,
-            total / n.max(1) as f64,
-            scores["UPOS"], scores["XPOS"], scores["UFeats"], scores["Lemmas"], scores["UAS"], scores["LAS"],
-            state.seconds
-        ));
-        state.history.push(scores.clone());
-        state.epoch += 1;
-        state.batch = 0;
-        if obj > state.best {
-            state.best = obj;
-            state.best_epoch = state.epoch;
-            state.bad_epochs = 0;
-            save(&o.out, &meta(o, encoder, state.seconds, scores), &net, &cfg, &lexicon, None)?;
-        } else {
-            state.bad_epochs += 1;
-            state.lr_scale *= 0.5;
-        }
-        save(&ckpt, &meta(o, encoder, state.seconds, BTreeMap::new()), &net, &cfg, &lexicon, Some(&state))?;
-        last_ckpt = Instant::now();
-        if state.bad_epochs >= o.patience {
-            log(format!("early stop: no dev improvement for {} epochs", o.patience));
-            break;
-        }
-        if started.elapsed().as_secs_f64() > o.max_minutes * 60.0 {
-            log(format!("stopping: time budget of {} minutes reached", o.max_minutes));
-            break;
-        }
-    }
+    let device = encoder.device().clone();
+    let net = Posdep::fresh(encoder, cfg.clone(), &device);
+    let n_batches = batches.len();
+    let job = Job { o, encoder, device, cfg, lexicon, ex, lower, first_pieces, batches, dev_doc, dev_lay, dev_lower };
+    let done = tatra_adapters::train::run(&job, net, n_batches, &o.schedule, &o.prov.out, started)?;
+    let state = done.state;
 
     // Final choice: lemmas from the lexicon first, or from the rules alone (measured on dev).
-    let best = Posdep::load(&o.out, encoder)?;
-    let mut with = dev_doc.clone();
-    best.annotate_lower(encoder, &mut with.sentences, &dev_lay, &dev_lower);
-    let s_with = score(&dev_doc, &with)?;
+    let best = Posdep::load(&o.prov.out, encoder)?;
+    let mut with = job.dev_doc.clone();
+    best.annotate_lower(encoder, &mut with.sentences, &job.dev_lay, &job.dev_lower);
+    let s_with = score(&job.dev_doc, &with)?;
     let mut without_cfg = best.config.clone();
     without_cfg.use_lexicon = false;
     let plain = Posdep { net: best.net, config: without_cfg, lexicon: best.lexicon, meta: best.meta };
-    let mut without = dev_doc.clone();
-    plain.annotate_lower(encoder, &mut without.sentences, &dev_lay, &dev_lower);
-    let s_without = score(&dev_doc, &without)?;
+    let mut without = job.dev_doc.clone();
+    plain.annotate_lower(encoder, &mut without.sentences, &job.dev_lay, &job.dev_lower);
+    let s_without = score(&job.dev_doc, &without)?;
     let (lex_lemmas, rule_lemmas) = (s_with["Lemmas"], s_without["Lemmas"]);
+    let mut cfg = job.cfg.clone();
     cfg.use_lexicon = lex_lemmas >= rule_lemmas;
     let dev = if cfg.use_lexicon { s_with } else { s_without };
-    let mut m = meta(o, encoder, state.seconds, dev.clone());
-    m.training_seconds = state.seconds;
-    save(&o.out, &m, &plain.net, &cfg, &plain.lexicon, None)?;
+    save(&o.prov.out, job.meta(state.seconds, dev.clone()), &plain.net, &cfg, &plain.lexicon, None)?;
     log(format!(
         "best epoch {}; dev Lemmas with lexicon {:.2}, rules only {:.2}: {}",
         state.best_epoch,
@@ -333,7 +256,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         if cfg.use_lexicon { "lexicon kept" } else { "rules only" }
     ));
     Ok(Report {
-        resumed_at_epoch,
+        resumed_at_epoch: done.resumed_at_epoch,
         epochs: state.epoch,
         best_epoch: state.best_epoch,
         seconds: state.seconds,
@@ -342,8 +265,4 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         use_lexicon: cfg.use_lexicon,
         dev,
     })
-}
-
-fn one() -> f64 {
-    1.0
 }

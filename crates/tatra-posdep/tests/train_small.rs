@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use tatra_adapters::AdapterConfig;
 use tatra_encoder::Encoder;
+use tatra_adapters::train::{Provenance, Schedule};
 use tatra_posdep::model::HeadConfig;
 use tatra_posdep::run::{Posdep, PosdepError};
 use tatra_posdep::train::{TrainOptions, train};
@@ -22,25 +23,29 @@ fn slice(src: &Path, n: usize, out: &Path) {
 
 fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
     TrainOptions {
-        train: dir.join("train.conllu"),
-        dev: dir.join("dev.conllu"),
-        out: dir.join("fr.posdep.zip"),
-        language: "french".into(),
-        treebank: "fr_sequoia".into(),
-        licence: "test".into(),
-        command: "test".into(),
-        adapters: AdapterConfig { top_layers: 1, reduction: 4 },
-        heads: HeadConfig { arc_dim: 16, label_dim: 8, dropout: 0.2 },
+        prov: Provenance {
+            train: dir.join("train.conllu"),
+            dev: dir.join("dev.conllu"),
+            out: dir.join("fr.posdep.zip"),
+            language: "french".into(),
+            treebank: "fr_sequoia".into(),
+            licence: "test".into(),
+            command: "test".into(),
+        },
+        schedule: Schedule {
+            learning_rate: 3e-3,
+            max_epochs: epochs,
+            patience: 10,
+            batch_tokens: 256,
+            seed: 1,
+            resume,
+            checkpoint_minutes: 100.0,
+            max_minutes: 100.0,
+            quiet: true,
+        },
+        adapters: AdapterConfig { top_layers: 1, reduction: 4, depth: 0 },
+        heads: HeadConfig { arc_dim: 16, label_dim: 8, dropout: 0.2, distance: 4 },
         mix: true,
-        learning_rate: 3e-3,
-        max_epochs: epochs,
-        patience: 10,
-        batch_tokens: 256,
-        seed: 1,
-        resume,
-        checkpoint_minutes: 100.0,
-        max_minutes: 100.0,
-        quiet: true,
     }
 }
 

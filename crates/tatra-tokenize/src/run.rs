@@ -62,6 +62,12 @@ pub enum TokenizeError {
     Other(String),
 }
 
+impl From<String> for TokenizeError {
+    fn from(s: String) -> Self {
+        TokenizeError::Other(s)
+    }
+}
+
 /// A unit sequence cut into windows for the encoder.
 #[derive(Debug, Clone)]
 pub struct Laid {

@@ -6,15 +6,14 @@
 //! on their mean, checkpoints every few minutes and `--resume`, as for posdep.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Int, Tensor, TensorData};
-use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
-use tatra_adapters::package::{Meta, Package, ckpt_path, file_name};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::Serialize;
+use tatra_adapters::package::Meta;
+use tatra_adapters::train::{Provenance, Schedule, TrainState, Trainee};
 use tatra_adapters::{AdaptedTop, AdapterConfig, cross_entropy, pad_batch};
 use tatra_core::Document;
 use tatra_encoder::Encoder;
@@ -28,40 +27,12 @@ use crate::units::units;
 /// Everything `tatra train tokenize` takes.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
-    pub train: PathBuf,
-    pub dev: PathBuf,
-    pub out: PathBuf,
-    pub language: String,
-    pub treebank: String,
-    pub licence: String,
-    pub command: String,
+    pub prov: Provenance,
+    pub schedule: Schedule,
     pub adapters: AdapterConfig,
     /// Content units per training window.
     pub window: usize,
     pub dropout: f64,
-    pub learning_rate: f64,
-    pub max_epochs: usize,
-    pub patience: usize,
-    pub batch_tokens: usize,
-    pub seed: u64,
-    pub resume: bool,
-    pub checkpoint_minutes: f64,
-    pub max_minutes: f64,
-    pub quiet: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct TrainState {
-    epoch: usize,
-    batch: usize,
-    best: f64,
-    best_epoch: usize,
-    bad_epochs: usize,
-    seconds: f64,
-    history: Vec<BTreeMap<String, f64>>,
-    /// Learning-rate factor: halved after every epoch without dev improvement.
-    #[serde(default = "one")]
-    lr_scale: f64,
 }
 
 /// What training reports at the end.
@@ -112,24 +83,6 @@ fn objective(s: &BTreeMap<String, f64>) -> f64 {
 }
 
 
-fn meta(o: &TrainOptions, enc: &Encoder, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
-    Meta {
-        format: "tatra-adapter/1".into(),
-        stage: "tokenize".into(),
-        language: o.language.clone(),
-        treebank: o.treebank.clone(),
-        encoder: enc.identity(),
-        adapters: o.adapters.clone(),
-        training_data: format!("train {}; dev {}", file_name(&o.train), file_name(&o.dev)),
-        licence: o.licence.clone(),
-        command: o.command.clone(),
-        tatra_version: env!("CARGO_PKG_VERSION").into(),
-        training_seconds: seconds,
-        dev_scores: dev,
-        test_scores: BTreeMap::new(),
-    }
-}
-
 /// Segments laid-out paragraphs from cached lower states into one document.
 pub fn segment_cached(model: &Tokenize, encoder: &Encoder, texts: &[&str], laid: &[Laid], lower: &[Vec<Vec<f32>>]) -> Document {
     let refs: Vec<&Laid> = laid.iter().collect();
@@ -141,21 +94,91 @@ pub fn segment_cached(model: &Tokenize, encoder: &Encoder, texts: &[&str], laid:
     doc
 }
 
+/// The tokenize side of the shared training loop.
+struct Job<'a> {
+    o: &'a TrainOptions,
+    encoder: &'a Encoder,
+    device: Device,
+    model: Tokenize,
+    lower: Vec<Vec<f32>>,
+    gold: Vec<Vec<Option<u8>>>,
+    batches: Vec<Vec<usize>>,
+    dev_doc: Document,
+    dev_texts: Vec<&'a str>,
+    dev_laid: Vec<Laid>,
+    dev_lower: Vec<Vec<Vec<f32>>>,
+}
+
+impl Job<'_> {
+    fn snapshot(&self, net: &crate::run::TokenizeNet, meta: Meta) -> Tokenize {
+        Tokenize { net: net.clone(), config: self.model.config.clone(), mwt: self.model.mwt.clone(), meta }
+    }
+}
+
+impl Trainee for Job<'_> {
+    type Net = crate::run::TokenizeNet;
+    type Error = TokenizeError;
+
+    fn loss(&self, net: &Self::Net, batch: usize) -> Tensor<1> {
+        let ids = &self.batches[batch];
+        let states: Vec<&[f32]> = ids.iter().map(|&i| self.lower[i].as_slice()).collect();
+        let (x, bias, l) = pad_batch(&states, self.encoder.hidden_size(), &self.device);
+        let mut g = vec![0i64; ids.len() * l];
+        let mut m = vec![0f32; ids.len() * l];
+        for (k, &i) in ids.iter().enumerate() {
+            for (u, lab) in self.gold[i].iter().enumerate() {
+                if let Some(lab) = lab {
+                    g[k * l + u + 1] = i64::from(*lab);
+                    m[k * l + u + 1] = 1.0;
+                }
+            }
+        }
+        let logits = net.forward(x, &bias);
+        let g = Tensor::<2, Int>::from_data(TensorData::new(g, [ids.len(), l]), &self.device);
+        let m = Tensor::<2>::from_data(TensorData::new(m, [ids.len(), l]), &self.device);
+        cross_entropy(logits, g, m)
+    }
+
+    fn evaluate(&self, net: &Self::Net) -> Result<(BTreeMap<String, f64>, f64, String), TokenizeError> {
+        let eval = Tokenize { net: net.valid(), config: self.model.config.clone(), mwt: self.model.mwt.clone(), meta: Meta::default() };
+        let pred = segment_cached(&eval, self.encoder, &self.dev_texts, &self.dev_laid, &self.dev_lower);
+        let s = score(&self.dev_doc, &pred)?;
+        let get = |k: &str| s.get(k).copied().unwrap_or(0.0);
+        let line = format!("Tokens {:.2} Sentences {:.2} Words {:.2}", get("Tokens"), get("Sentences"), get("Words"));
+        let obj = objective(&s);
+        Ok((s, obj, line))
+    }
+
+    fn save(&self, net: &Self::Net, path: &Path, meta: Meta, state: Option<&TrainState>) -> Result<(), TokenizeError> {
+        let snapshot = self.snapshot(net, meta);
+        match state {
+            Some(s) => snapshot.save(path, false, &[("train_state.json", serde_json::to_vec_pretty(s).map_err(other)?)]),
+            None => snapshot.save(path, true, &[]),
+        }
+    }
+
+    fn meta(&self, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
+        self.o.prov.meta("tokenize", &self.encoder.identity(), &self.o.adapters, seconds, dev)
+    }
+}
+
 /// Trains a tokenize package. `encoder` must live on an autodiff device.
 pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeError> {
     let device = encoder.device().clone();
     let started = Instant::now();
     let log = |s: String| {
-        if !o.quiet {
+        if !o.schedule.quiet {
             eprintln!("{s}");
         }
     };
-    let train_doc = tatra_core::conllu::read_file(&o.train).map_err(other)?;
-    let dev_doc = tatra_core::conllu::read_file(&o.dev).map_err(other)?;
+    let train_doc = tatra_core::conllu::read_file(&o.prov.train).map_err(other)?;
+    let dev_doc = tatra_core::conllu::read_file(&o.prov.dev).map_err(other)?;
+    // Windows never exceed the encoder's positions (two go to the special tokens).
+    let window = o.window.clamp(1, encoder.max_len().saturating_sub(2).max(1));
     let cfg = TokenizeConfig {
         adapters: o.adapters.clone(),
         space_tokens: data::has_space_tokens(&train_doc),
-        window: o.window,
+        window,
         dropout: o.dropout,
     };
     let mwt = Mwt::build(&train_doc);
@@ -171,7 +194,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
         n_units += u.len();
         let mut s = 0;
         while s < u.len() {
-            let e = (s + o.window).min(u.len());
+            let e = (s + window).min(u.len());
             let mut ids = vec![encoder.tokenizer.cls_id];
             ids.extend_from_slice(&u.ids[s..e]);
             ids.push(encoder.tokenizer.sep_id);
@@ -191,154 +214,25 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
     let upto = AdaptedTop::first_layer(encoder, &o.adapters);
     let t0 = Instant::now();
     let lower = encoder.states_sorted(&seqs, 4096, upto);
-    let mut model = Tokenize {
-        net: Tokenize::fresh(encoder, &cfg, &device),
-        config: cfg.clone(),
-        mwt: mwt.clone(),
-        meta: Meta::default(),
-    };
+    let model = Tokenize { net: Tokenize::fresh(encoder, &cfg, &device), config: cfg, mwt, meta: Meta::default() };
     let dev_paras = data::paragraphs(&dev_doc);
     let dev_texts: Vec<&str> = dev_paras.iter().map(|p| p.text.as_str()).collect();
     let dev_laid: Vec<Laid> = dev_texts.iter().map(|t| model.lay(encoder, t)).collect::<Result<_, _>>()?;
     let dev_lower = lower_states(encoder, &dev_laid.iter().collect::<Vec<_>>(), upto);
-    log(format!(
-        "cached layers 0..{upto} for train and dev in {:.0} s",
-        t0.elapsed().as_secs_f64()
-    ));
-    let h = encoder.hidden_size();
-    let batches = length_batches(&seqs, o.batch_tokens);
-
-    let mut state = TrainState { best: f64::MIN, lr_scale: 1.0, ..Default::default() };
-    let ckpt = ckpt_path(&o.out);
-    if o.resume && ckpt.exists() {
-        let pkg = Package::read(&ckpt)?;
-        state = pkg.json("train_state.json")?;
-        let values = tatra_adapters::params::from_safetensors(pkg.file("weights.safetensors")?).map_err(other)?;
-        model.net = tatra_adapters::params::import(model.net, &values).map_err(other)?;
-        log(format!(
-            "resumed from {} at epoch {}, batch {}",
-            ckpt.display(),
-            state.epoch + 1,
-            state.batch
-        ));
-    }
-    let resumed_at_epoch = state.epoch;
-    let mut optim = AdamConfig::new().init();
-    let mut last_ckpt = Instant::now();
-    let elapsed_before = state.seconds;
-    let run_start = Instant::now();
-    let save = |path: &Path, m: &Tokenize, meta: Meta, st: Option<&TrainState>| -> Result<(), TokenizeError> {
-        let snapshot = Tokenize {
-            net: m.net.clone(),
-            config: m.config.clone(),
-            mwt: m.mwt.clone(),
-            meta,
-        };
-        match st {
-            Some(s) => snapshot.save(path, false, &[("train_state.json", serde_json::to_vec_pretty(s).map_err(other)?)]),
-            None => snapshot.save(path, true, &[]),
-        }
-    };
-
-    while state.epoch < o.max_epochs {
-        let mut order: Vec<usize> = (0..batches.len()).collect();
-        tatra_core::rng::SplitMix64(o.seed.wrapping_add(state.epoch as u64)).shuffle(&mut order);
-        let bar = if o.quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(order.len() as u64)
-        };
-        bar.set_style(
-            ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} batches, {per_sec}, ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_message(format!("{}", state.epoch + 1));
-        bar.set_position(state.batch as u64);
-        let (mut total, mut n) = (0.0, 0usize);
-        for &bi in order.iter().skip(state.batch) {
-            let ids = &batches[bi];
-            let states: Vec<&[f32]> = ids.iter().map(|&i| lower[i].as_slice()).collect();
-            let (x, bias, l) = pad_batch(&states, h, &device);
-            let mut g = vec![0i64; ids.len() * l];
-            let mut m = vec![0f32; ids.len() * l];
-            for (k, &i) in ids.iter().enumerate() {
-                for (u, lab) in gold[i].iter().enumerate() {
-                    if let Some(lab) = lab {
-                        g[k * l + u + 1] = i64::from(*lab);
-                        m[k * l + u + 1] = 1.0;
-                    }
-                }
-            }
-            let logits = model.net.forward(x, &bias);
-            let g = Tensor::<2, Int>::from_data(TensorData::new(g, [ids.len(), l]), &device);
-            let m = Tensor::<2>::from_data(TensorData::new(m, [ids.len(), l]), &device);
-            let loss = cross_entropy(logits, g, m);
-            total += tatra_encoder::to_vec(loss.clone()).first().copied().unwrap_or(0.0) as f64;
-            n += 1;
-            let grads = GradientsParams::from_grads(loss.backward(), &model.net);
-            model.net = optim.step(o.learning_rate * state.lr_scale, model.net, grads);
-            state.batch += 1;
-            bar.inc(1);
-            if last_ckpt.elapsed().as_secs_f64() > o.checkpoint_minutes * 60.0 {
-                state.seconds = elapsed_before + run_start.elapsed().as_secs_f64();
-                save(&ckpt, &model, meta(o, encoder, state.seconds, BTreeMap::new()), Some(&state))?;
-                last_ckpt = Instant::now();
-            }
-        }
-        bar.finish_and_clear();
-        let eval = Tokenize {
-            net: model.net.valid(),
-            config: cfg.clone(),
-            mwt: mwt.clone(),
-            meta: Meta::default(),
-        };
-        let pred = segment_cached(&eval, encoder, &dev_texts, &dev_laid, &dev_lower);
-        let scores = score(&dev_doc, &pred)?;
-        let obj = objective(&scores);
-        state.seconds = elapsed_before + run_start.elapsed().as_secs_f64();
-        log(format!(
-            "epoch {:>2}: loss {:.4}; dev Tokens {:.2} Sentences {:.2} Words {:.2} ({:.0} s)",
-            state.epoch + 1,
-            total / n.max(1) as f64,
-            scores.get("Tokens").copied().unwrap_or(0.0),
-            scores.get("Sentences").copied().unwrap_or(0.0),
-            scores.get("Words").copied().unwrap_or(0.0),
-            state.seconds
-        ));
-        state.history.push(scores.clone());
-        state.epoch += 1;
-        state.batch = 0;
-        if obj > state.best {
-            state.best = obj;
-            state.best_epoch = state.epoch;
-            state.bad_epochs = 0;
-            save(&o.out, &model, meta(o, encoder, state.seconds, scores), None)?;
-        } else {
-            state.bad_epochs += 1;
-            state.lr_scale *= 0.5;
-        }
-        save(&ckpt, &model, meta(o, encoder, state.seconds, BTreeMap::new()), Some(&state))?;
-        last_ckpt = Instant::now();
-        if state.bad_epochs >= o.patience {
-            log(format!("early stop: no dev improvement for {} epochs", o.patience));
-            break;
-        }
-        if started.elapsed().as_secs_f64() > o.max_minutes * 60.0 {
-            log(format!("stopping: time budget of {} minutes reached", o.max_minutes));
-            break;
-        }
-    }
+    log(format!("cached layers 0..{upto} for train and dev in {:.0} s", t0.elapsed().as_secs_f64()));
+    let batches = length_batches(&seqs, o.schedule.batch_tokens);
+    let net = model.net.clone();
+    let n_batches = batches.len();
+    let job = Job { o, encoder, device, model, lower, gold, batches, dev_doc, dev_texts, dev_laid, dev_lower };
+    let done = tatra_adapters::train::run(&job, net, n_batches, &o.schedule, &o.prov.out, started)?;
+    let state = done.state;
     let dev = state.history.get(state.best_epoch.saturating_sub(1)).cloned().unwrap_or_default();
     log(format!("best epoch {}", state.best_epoch));
     Ok(Report {
-        resumed_at_epoch,
+        resumed_at_epoch: done.resumed_at_epoch,
         epochs: state.epoch,
         best_epoch: state.best_epoch,
         seconds: state.seconds,
         dev,
     })
-}
-
-fn one() -> f64 {
-    1.0
 }

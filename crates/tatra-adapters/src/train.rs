@@ -1,0 +1,232 @@
+//! What every stage's training shares: where the package comes from ([`Provenance`]),
+//! how training runs ([`Schedule`]), the resumable [`TrainState`], and the epoch loop
+//! ([`run`]): batches in a seeded shuffled order, Adam, a progress bar, dev scores after
+//! every epoch, the best epoch saved as the package, the learning rate halved after an
+//! epoch without dev improvement, early stopping, a time budget, and checkpoints
+//! (`OUT.ckpt`, f32 weights and the state) every few minutes and after every epoch, from
+//! which `--resume` continues at the batch where the run stopped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::Tensor;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use crate::AdapterConfig;
+use crate::package::{Meta, Package, PackageError, ckpt_path, file_name};
+
+/// Where a package comes from; recorded in its metadata.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub train: PathBuf,
+    pub dev: PathBuf,
+    pub out: PathBuf,
+    pub language: String,
+    pub treebank: String,
+    pub licence: String,
+    /// The command line that trained it.
+    pub command: String,
+}
+
+impl Provenance {
+    /// The package metadata of a stage trained from these files.
+    pub fn meta(&self, stage: &str, encoder: &str, adapters: &AdapterConfig, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
+        Meta {
+            format: "tatra-adapter/1".into(),
+            stage: stage.into(),
+            language: self.language.clone(),
+            treebank: self.treebank.clone(),
+            encoder: encoder.into(),
+            adapters: adapters.clone(),
+            training_data: format!("train {}; dev {}", file_name(&self.train), file_name(&self.dev)),
+            licence: self.licence.clone(),
+            command: self.command.clone(),
+            tatra_version: env!("CARGO_PKG_VERSION").into(),
+            training_seconds: seconds,
+            dev_scores: dev,
+            test_scores: BTreeMap::new(),
+        }
+    }
+}
+
+/// How training runs.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub learning_rate: f64,
+    pub max_epochs: usize,
+    /// Stop after this many epochs without dev improvement.
+    pub patience: usize,
+    /// Padded pieces per batch.
+    pub batch_tokens: usize,
+    pub seed: u64,
+    /// Continue from `OUT.ckpt` where it exists.
+    pub resume: bool,
+    pub checkpoint_minutes: f64,
+    /// Stop at the end of the first epoch past this budget (counted from the start of
+    /// the run, data preparation included).
+    pub max_minutes: f64,
+    pub quiet: bool,
+}
+
+/// The state a checkpoint carries (`train_state.json`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Epochs done.
+    pub epoch: usize,
+    /// Batches done in the current epoch.
+    pub batch: usize,
+    /// Best dev objective so far.
+    pub best: f64,
+    pub best_epoch: usize,
+    pub bad_epochs: usize,
+    /// Training seconds over all runs.
+    pub seconds: f64,
+    /// Dev scores after each epoch.
+    #[serde(deserialize_with = "history_compat")]
+    pub history: Vec<BTreeMap<String, f64>>,
+    /// Learning-rate factor: halved after every epoch without dev improvement.
+    #[serde(default = "one")]
+    pub lr_scale: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Older NER checkpoints kept the history as bare F1 numbers.
+fn history_compat<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<BTreeMap<String, f64>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entry {
+        Scores(BTreeMap<String, f64>),
+        F1(f64),
+    }
+    let v: Vec<Entry> = Vec::deserialize(d)?;
+    Ok(v.into_iter()
+        .map(|e| match e {
+            Entry::Scores(m) => m,
+            Entry::F1(f) => BTreeMap::from([("F1".to_string(), f)]),
+        })
+        .collect())
+}
+
+/// A stage's side of training: its loss on a batch, its dev evaluation and its package.
+pub trait Trainee {
+    /// The trainable network (adapters and heads over the frozen layers).
+    type Net: Module + Clone;
+    type Error: From<PackageError> + From<String>;
+
+    /// The loss of training batch `batch` (an index into the stage's batches).
+    fn loss(&self, net: &Self::Net, batch: usize) -> Tensor<1>;
+    /// Dev scores, the objective to maximise, and the epoch's log line.
+    fn evaluate(&self, net: &Self::Net) -> Result<(BTreeMap<String, f64>, f64, String), Self::Error>;
+    /// Writes `net` as a package (f16 weights) or, with a state, as a checkpoint (f32).
+    fn save(&self, net: &Self::Net, path: &Path, meta: Meta, state: Option<&TrainState>) -> Result<(), Self::Error>;
+    /// The metadata to record after `seconds` of training with these dev scores.
+    fn meta(&self, seconds: f64, dev: BTreeMap<String, f64>) -> Meta;
+}
+
+/// What [`run`] leaves: the last weights (the best ones are in the package at `out`),
+/// the state, and the epoch the run resumed at.
+pub struct Trained<N> {
+    pub net: N,
+    pub state: TrainState,
+    pub resumed_at_epoch: usize,
+}
+
+/// Trains `net` over `n_batches` batches per epoch, saving the best epoch to `out`.
+/// `started` is when the run began (the time budget counts data preparation).
+pub fn run<T: Trainee>(t: &T, mut net: T::Net, n_batches: usize, s: &Schedule, out: &Path, started: Instant) -> Result<Trained<T::Net>, T::Error> {
+    let log = |m: String| {
+        if !s.quiet {
+            eprintln!("{m}");
+        }
+    };
+    let mut state = TrainState { best: f64::MIN, lr_scale: 1.0, ..Default::default() };
+    let ckpt = ckpt_path(out);
+    if s.resume && ckpt.exists() {
+        let pkg = Package::read(&ckpt)?;
+        state = pkg.json("train_state.json")?;
+        let values = crate::params::from_safetensors(pkg.file("weights.safetensors")?)?;
+        net = crate::params::import(net, &values).map_err(|e| format!("{}: {e}", ckpt.display()))?;
+        log(format!("resumed from {} at epoch {}, batch {}", ckpt.display(), state.epoch + 1, state.batch));
+    }
+    let resumed_at_epoch = state.epoch;
+    let mut optim = AdamConfig::new().init();
+    let mut last_ckpt = Instant::now();
+    let before = state.seconds;
+    let run_start = Instant::now();
+    while state.epoch < s.max_epochs {
+        let mut order: Vec<usize> = (0..n_batches).collect();
+        tatra_core::rng::SplitMix64(s.seed.wrapping_add(state.epoch as u64)).shuffle(&mut order);
+        let bar = if s.quiet { ProgressBar::hidden() } else { ProgressBar::new(order.len() as u64) };
+        bar.set_style(
+            ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} batches, {per_sec}, ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(format!("{}", state.epoch + 1));
+        bar.set_position(state.batch as u64);
+        let (mut total, mut n) = (0.0, 0usize);
+        for &bi in order.iter().skip(state.batch) {
+            let loss = t.loss(&net, bi);
+            total += tatra_encoder::to_vec(loss.clone()).first().copied().unwrap_or(0.0) as f64;
+            n += 1;
+            let grads = GradientsParams::from_grads(loss.backward(), &net);
+            net = optim.step(s.learning_rate * state.lr_scale, net, grads);
+            state.batch += 1;
+            bar.inc(1);
+            if last_ckpt.elapsed().as_secs_f64() > s.checkpoint_minutes * 60.0 {
+                state.seconds = before + run_start.elapsed().as_secs_f64();
+                t.save(&net, &ckpt, t.meta(state.seconds, BTreeMap::new()), Some(&state))?;
+                last_ckpt = Instant::now();
+            }
+        }
+        bar.finish_and_clear();
+        let (scores, objective, line) = t.evaluate(&net)?;
+        state.seconds = before + run_start.elapsed().as_secs_f64();
+        log(format!("epoch {:>2}: loss {:.4}; dev {line} ({:.0} s)", state.epoch + 1, total / n.max(1) as f64, state.seconds));
+        state.history.push(scores.clone());
+        state.epoch += 1;
+        state.batch = 0;
+        if objective > state.best {
+            state.best = objective;
+            state.best_epoch = state.epoch;
+            state.bad_epochs = 0;
+            t.save(&net, out, t.meta(state.seconds, scores), None)?;
+        } else {
+            state.bad_epochs += 1;
+            state.lr_scale *= 0.5;
+        }
+        t.save(&net, &ckpt, t.meta(state.seconds, BTreeMap::new()), Some(&state))?;
+        last_ckpt = Instant::now();
+        if state.bad_epochs >= s.patience {
+            log(format!("early stop: no dev improvement for {} epochs", s.patience));
+            break;
+        }
+        if started.elapsed().as_secs_f64() > s.max_minutes * 60.0 {
+            log(format!("stopping: time budget of {} minutes reached", s.max_minutes));
+            break;
+        }
+    }
+    Ok(Trained { net, state, resumed_at_epoch })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_states_of_every_stage() {
+        let posdep = r#"{"epoch":2,"batch":5,"best":80.1,"best_epoch":2,"bad_epochs":0,"seconds":12.5,"history":[{"LAS":70.0},{"LAS":80.1}],"lr_scale":1.0}"#;
+        let s: TrainState = serde_json::from_str(posdep).unwrap();
+        assert_eq!((s.epoch, s.batch, s.history[1]["LAS"]), (2, 5, 80.1));
+        // NER checkpoints of tatra 0.1 kept bare F1 numbers and no learning-rate factor.
+        let ner = r#"{"epoch":1,"batch":0,"best":60.0,"best_epoch":1,"bad_epochs":0,"seconds":3.0,"history":[60.0]}"#;
+        let s: TrainState = serde_json::from_str(ner).unwrap();
+        assert_eq!((s.history[0]["F1"], s.lr_scale), (60.0, 1.0));
+    }
+}
