@@ -263,6 +263,9 @@ struct PosdepArgs {
     /// Heads read a learned mix of the adapted layers' outputs (posdep; `--mix false`: the last layer).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     mix: bool,
+    /// Word vectors from the first and the last subword piece side by side (posdep; else the first).
+    #[arg(long)]
+    first_last: bool,
     /// Arc scores get a learned bias per head–dependent distance up to ±N (posdep; 0: none).
     #[arg(long, default_value_t = 0)]
     distance: usize,
@@ -401,6 +404,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         adapters: adapters(&p),
         heads: HeadConfig { distance: p.distance, ..HeadConfig::default() },
         mix: p.mix,
+        first_last: p.first_last,
     };
     let report = train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -18,6 +18,16 @@ pub enum Pooling {
     First,
     /// The mean of the word's pieces.
     Mean,
+    /// The first and the last piece side by side (`2h` per word): the last piece carries
+    /// the inflectional ending in most languages.
+    FirstLast,
+}
+
+impl Pooling {
+    /// Word vector size for hidden size `h`.
+    pub fn width(self, h: usize) -> usize {
+        if self == Pooling::FirstLast { 2 * h } else { h }
+    }
 }
 
 /// A window over content pieces `[start, end)`, of which `[keep_start, keep_end)` is
@@ -192,13 +202,19 @@ pub fn stitch_and_pool(layout: &Layout, outputs: &[Vec<f32>], h: usize, pooling:
     pool(&pieces, &layout.pieces.word_ranges, h, pooling)
 }
 
-/// Pools piece vectors (`n × h`) into word vectors by word ranges.
+/// Pools piece vectors (`n × h`) into word vectors by word ranges (`pooling.width(h)` each).
 pub fn pool(pieces: &[f32], ranges: &[(usize, usize)], h: usize, pooling: Pooling) -> Vec<f32> {
-    let mut out = vec![0f32; ranges.len() * h];
+    let wd = pooling.width(h);
+    let mut out = vec![0f32; ranges.len() * wd];
     for (wi, &(s, e)) in ranges.iter().enumerate() {
-        let dst = &mut out[wi * h..(wi + 1) * h];
+        let dst = &mut out[wi * wd..(wi + 1) * wd];
         match pooling {
             Pooling::First => dst.copy_from_slice(&pieces[s * h..(s + 1) * h]),
+            Pooling::FirstLast => {
+                let last = e.max(s + 1) - 1;
+                dst[..h].copy_from_slice(&pieces[s * h..(s + 1) * h]);
+                dst[h..].copy_from_slice(&pieces[last * h..(last + 1) * h]);
+            }
             Pooling::Mean => {
                 for p in s..e {
                     for (d, v) in dst.iter_mut().zip(&pieces[p * h..(p + 1) * h]) {

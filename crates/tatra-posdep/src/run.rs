@@ -31,6 +31,16 @@ pub struct PosdepConfig {
     /// Heads read a learned mix of the adapted layers instead of the last layer.
     #[serde(default)]
     pub mix: bool,
+    /// Word vectors are the first and the last piece side by side (else the first).
+    #[serde(default)]
+    pub first_last: bool,
+}
+
+impl PosdepConfig {
+    /// How piece vectors become word vectors.
+    pub fn pooling(&self) -> Pooling {
+        if self.first_last { Pooling::FirstLast } else { Pooling::First }
+    }
 }
 
 /// A loaded posdep model.
@@ -65,7 +75,8 @@ impl Posdep {
     pub fn fresh(encoder: &Encoder, config: PosdepConfig, device: &Device) -> PosdepNet {
         let top = AdaptedTop::new(encoder, &config.adapters, device);
         let mix = config.mix.then(|| tatra_adapters::ScalarMix::new(top.layers.len() + 1, device));
-        PosdepNet { top, heads: Heads::new(encoder.hidden_size(), &config.vocabs, &config.heads, device), mix }
+        let width = config.pooling().width(encoder.hidden_size());
+        PosdepNet { top, heads: Heads::new(width, &config.vocabs, &config.heads, device), mix }
     }
 
     /// Loads a package for this encoder.
@@ -168,22 +179,28 @@ impl Posdep {
             }
         }
         // 2. Word vectors (root = the first window's leading special token).
+        let pooling = self.config.pooling();
+        let wd = pooling.width(h);
         let words: Vec<Vec<f32>> = lay
             .iter()
             .zip(&top)
             .map(|(l, outs)| {
-                let mut v = outs.first().map_or(vec![0.0; h], |o| o[..h].to_vec());
-                v.extend(stitch_and_pool(l, outs, h, Pooling::First));
+                let cls = outs.first().map_or(vec![0.0; h], |o| o[..h].to_vec());
+                let mut v = cls.clone();
+                if pooling == Pooling::FirstLast {
+                    v.extend(&cls);
+                }
+                v.extend(stitch_and_pool(l, outs, h, pooling));
                 v
             })
             .collect();
         // 3. Heads, sentences batched by length.
-        let counts: Vec<Vec<u32>> = words.iter().map(|v| vec![0; v.len() / h]).collect();
+        let counts: Vec<Vec<u32>> = words.iter().map(|v| vec![0; v.len() / wd]).collect();
         for batch in length_batches(&counts, 8192) {
             let states: Vec<&[f32]> = batch.iter().map(|&i| words[i].as_slice()).collect();
-            let (x, _, w1) = pad_batch(&states, h, device);
+            let (x, _, w1) = pad_batch(&states, wd, device);
             let w = w1 - 1;
-            let nw: Vec<usize> = states.iter().map(|s| s.len() / h - 1).collect();
+            let nw: Vec<usize> = states.iter().map(|s| s.len() / wd - 1).collect();
             let out = self.net.heads.forward(x, head_mask(&nw, w, device));
             let v = &self.config.vocabs;
             let upos = argmax_rows(&to_vec(out.upos.clone()), batch.len() * w, v.upos.len());

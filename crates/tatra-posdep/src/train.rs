@@ -30,6 +30,8 @@ pub struct TrainOptions {
     pub heads: HeadConfig,
     /// A learned mix of the adapted layers feeds the heads.
     pub mix: bool,
+    /// Word vectors from the first and the last piece (else the first).
+    pub first_last: bool,
 }
 
 /// What training reports at the end.
@@ -56,23 +58,30 @@ struct BatchTensors {
     x: Tensor<3>,
     bias: Tensor<4>,
     gather: Tensor<3, Int>,
+    gather_last: Option<Tensor<3, Int>>,
     word_mask: Tensor<2>,
     head_bias: Tensor<3>,
     gold: [Tensor<2, Int>; 6],
 }
 
-fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<usize>], h: usize, device: &Device) -> BatchTensors {
+/// `pieces[i]`: for each word of sentence i, the piece its vector is read from (and, with
+/// first+last pooling, `lasts[i]` the second one).
+fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<usize>], lasts: Option<&[Vec<usize>]>, h: usize, device: &Device) -> BatchTensors {
     let states: Vec<&[f32]> = ids.iter().map(|&i| lower[i][0].as_slice()).collect();
     let (x, bias, _) = pad_batch(&states, h, device);
     let w = ids.iter().map(|&i| ex[i].words.len()).max().unwrap_or(1);
     let b = ids.len();
     let mut gather = vec![0i64; b * (w + 1)];
+    let mut gather_last = vec![0i64; b * (w + 1)];
     let mut mask = vec![0f32; b * w];
     let mut gold: [Vec<i64>; 6] = std::array::from_fn(|_| vec![0i64; b * w]);
     for (k, &i) in ids.iter().enumerate() {
         let e = &ex[i];
         for (d, &p) in pieces[i].iter().enumerate() {
             gather[k * (w + 1) + d + 1] = (p + 1) as i64; // +1: the leading special token
+            if let Some(l) = lasts {
+                gather_last[k * (w + 1) + d + 1] = (l[i][d] + 1) as i64;
+            }
             mask[k * w + d] = 1.0;
             let r = k * w + d;
             gold[0][r] = e.upos[d] as i64;
@@ -84,11 +93,14 @@ fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<u
         }
     }
     let lens: Vec<usize> = ids.iter().map(|&i| ex[i].words.len()).collect();
-    let gather = Tensor::<2, Int>::from_data(TensorData::new(gather, [b, w + 1]), device).unsqueeze_dim::<3>(2).repeat_dim(2, h);
+    let index = |g: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(g, [b, w + 1]), device).unsqueeze_dim::<3>(2).repeat_dim(2, h);
+    let gather = index(gather);
+    let gather_last = lasts.is_some().then(|| index(gather_last));
     BatchTensors {
         x,
         bias,
         gather,
+        gather_last,
         word_mask: Tensor::from_data(TensorData::new(mask, [b, w]), device),
         head_bias: head_mask(&lens, w, device),
         gold: gold.map(|g| Tensor::<2, Int>::from_data(TensorData::new(g, [b, w]), device)),
@@ -97,7 +109,10 @@ fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<u
 
 fn loss(net: &PosdepNet, t: BatchTensors) -> Tensor<1> {
     let top = net.encode(t.x, &t.bias);
-    let words = top.gather(1, t.gather);
+    let words = match t.gather_last {
+        Some(last) => Tensor::cat(vec![top.clone().gather(1, t.gather), top.gather(1, last)], 2),
+        None => top.gather(1, t.gather),
+    };
     let out = net.heads.forward(words, t.head_bias);
     let [g_upos, g_xpos, g_feats, g_lemma, g_head, g_rel] = t.gold;
     let m = t.word_mask;
@@ -148,6 +163,7 @@ struct Job<'a> {
     ex: Vec<Example>,
     lower: Vec<Lower>,
     first_pieces: Vec<Vec<usize>>,
+    last_pieces: Option<Vec<Vec<usize>>>,
     batches: Vec<Vec<usize>>,
     dev_doc: Document,
     dev_lay: Vec<Layout>,
@@ -160,7 +176,8 @@ impl Trainee for Job<'_> {
 
     fn loss(&self, net: &PosdepNet, batch: usize) -> Tensor<1> {
         let h = self.encoder.hidden_size();
-        loss(net, batch_tensors(&self.batches[batch], &self.ex, &self.lower, &self.first_pieces, h, &self.device))
+        let t = batch_tensors(&self.batches[batch], &self.ex, &self.lower, &self.first_pieces, self.last_pieces.as_deref(), h, &self.device);
+        loss(net, t)
     }
 
     fn evaluate(&self, net: &PosdepNet) -> Result<(BTreeMap<String, f64>, f64, String), PosdepError> {
@@ -197,7 +214,14 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
     let dev_doc = read(&o.prov.dev)?;
     let vocabs = Vocabs::build(&train_doc);
     let lexicon = data::lemma_lexicon(&train_doc);
-    let cfg = PosdepConfig { adapters: o.adapters.clone(), heads: o.heads.clone(), vocabs: vocabs.clone(), use_lexicon: true, mix: o.mix };
+    let cfg = PosdepConfig {
+        adapters: o.adapters.clone(),
+        heads: o.heads.clone(),
+        vocabs: vocabs.clone(),
+        use_lexicon: true,
+        mix: o.mix,
+        first_last: o.first_last,
+    };
     let ex = data::examples(&train_doc, &vocabs);
     log(format!(
         "train: {} sentences, {} words; labels: {} UPOS, {} XPOS, {} UFeats, {} lemma rules, {} deprels",
@@ -221,6 +245,8 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
     // Sentences longer than one window are left out of training (they are annotated in windows).
     let usable: Vec<usize> = (0..ex.len()).filter(|&i| lay[i].windows.len() == 1 && !ex[i].words.is_empty()).collect();
     let first_pieces: Vec<Vec<usize>> = lay.iter().map(|l| l.pieces.word_ranges.iter().map(|r| r.0).collect()).collect();
+    let last_pieces: Option<Vec<Vec<usize>>> =
+        o.first_last.then(|| lay.iter().map(|l| l.pieces.word_ranges.iter().map(|r| r.1.max(r.0 + 1) - 1).collect()).collect());
     let seqs: Vec<Vec<u32>> = usable.iter().map(|&i| vec![0; lower[i][0].len() / h]).collect();
     let batches: Vec<Vec<usize>> =
         length_batches(&seqs, o.schedule.batch_tokens).into_iter().map(|b| b.into_iter().map(|k| usable[k]).collect()).collect();
@@ -228,7 +254,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
     let device = encoder.device().clone();
     let net = Posdep::fresh(encoder, cfg.clone(), &device);
     let n_batches = batches.len();
-    let job = Job { o, encoder, device, cfg, lexicon, ex, lower, first_pieces, batches, dev_doc, dev_lay, dev_lower };
+    let job = Job { o, encoder, device, cfg, lexicon, ex, lower, first_pieces, last_pieces, batches, dev_doc, dev_lay, dev_lower };
     let done = tatra_adapters::train::run(&job, net, n_batches, &o.schedule, &o.prov.out, started)?;
     let state = done.state;
 

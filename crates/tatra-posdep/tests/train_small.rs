@@ -46,6 +46,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         adapters: AdapterConfig { top_layers: 1, reduction: 4, depth: 0 },
         heads: HeadConfig { arc_dim: 16, label_dim: 8, dropout: 0.2, distance: 4 },
         mix: true,
+        first_last: true,
     }
 }
 
