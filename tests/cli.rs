@@ -156,3 +156,39 @@ fn interrupted_annotation_leaves_no_file() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, vec![std::ffi::OsString::from("in.txt")], "files left after Ctrl-C");
 }
+
+#[test]
+fn stages_pick_what_runs() {
+    let text = "Bratislava je hlavné mesto Slovenska. Leží na Dunaji.";
+    let run = |args: &[&str], input: &str| {
+        let mut child = tatra()
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        // A run that fails before reading its input closes the pipe early.
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        child.wait_with_output().unwrap()
+    };
+    // Raw text without the tokenize stage: a usage problem, said plainly.
+    let out = run(&["annotate", "--lang", "slovak", "--stages", "posdep", "-q"], text);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("raw text needs the tokenize stage"));
+    // Tokenize only: sentences and tokens, no tags.
+    let out = run(&["annotate", "--lang", "slovak", "--stages", "tokenize", "-q"], text);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let conllu = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(conllu.matches("# text = ").count(), 2, "{conllu}");
+    assert!(conllu.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())).all(|l| l.split('\t').nth(3) == Some("_")));
+    // Posdep then NER alone on that CoNLL-U: the tokens are kept, tags and entities added.
+    let out = run(&["annotate", "--lang", "slovak", "--input", "conllu", "--stages", "posdep", "-q"], &conllu);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tagged = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(tagged.contains("\tPROPN\t") && !tagged.contains("NER="), "{tagged}");
+    let out = run(&["annotate", "--lang", "slovak", "--input", "conllu", "--stages", "ner", "-q"], &tagged);
+    let with_ner = String::from_utf8_lossy(&out.stdout);
+    assert!(with_ner.contains("NER=B-LOC") && with_ner.contains("\tPROPN\t"), "{with_ner}");
+}
