@@ -1,8 +1,9 @@
 //! The posdep network: adapters over the encoder's top layers, then heads on word
 //! vectors — UPOS, XPOS, UFeats (whole feature string), lemma edit rule, and a biaffine
 //! parser (Dozat & Manning) scoring every head for every word and a biaffine labeller
-//! for the relation to the chosen head. Word vectors are the first subword piece of each
-//! word; the root is the sequence's first special token.
+//! for the relation to the chosen head (optionally with a learned bias per head–dependent
+//! distance). Word vectors are the first subword piece of each word, or the first and the
+//! last side by side; the root is the sequence's first special token.
 
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
