@@ -166,6 +166,10 @@ struct ScoreArgs {
     dev: PathBuf,
     #[arg(long)]
     test: PathBuf,
+    /// tokenize: (re)derive from this training file where letter runs may be split
+    /// (`did|n't`), stored in the package before scoring.
+    #[arg(long)]
+    train: Option<PathBuf>,
     /// Extra test sets scored and reported (not stored), e.g. a held-out treebank.
     #[arg(long)]
     extra: Vec<PathBuf>,
@@ -314,6 +318,10 @@ fn run_tokenize_scores(a: ScoreArgs) -> anyhow::Result<ExitCode> {
     let dir = crate::cmd::default_encoder_dir();
     let encoder = tatra_encoder::Encoder::load(&dir, &device)?;
     let mut model = tatra_tokenize::Tokenize::load(&a.package, &encoder)?;
+    if let Some(train) = &a.train {
+        let doc = tatra_core::conllu::read_file(train)?;
+        model.config.glued = tatra_tokenize::data::glued_continuations(&doc);
+    }
     let dev = tokenize_scores_of(&model, &encoder, &a.dev)?;
     let test = tokenize_scores_of(&model, &encoder, &a.test)?;
     let mut out = serde_json::json!({"package": a.package, "dev": dev, "test": test});

@@ -119,3 +119,34 @@ pub fn has_space_tokens(doc: &Document) -> bool {
     }
     all > 0 && with * 1000 > all
 }
+
+/// The continuations after which the training data splits a run of letters without a
+/// space (`did|n't`), sorted and lowercased — or `None` when it splits letter runs too
+/// often for that to be a constraint (more than 1 in 100 adjacent letter pairs: scripts
+/// without spaces).
+pub fn glued_continuations(doc: &Document) -> Option<Vec<String>> {
+    let (mut pairs, mut splits) = (0usize, 0usize);
+    let mut set = std::collections::BTreeSet::new();
+    for s in &doc.sentences {
+        for (i, t) in s.tokens.iter().enumerate() {
+            let cs: Vec<char> = t.form.chars().collect();
+            pairs += cs.windows(2).filter(|w| w[0].is_alphabetic() && w[1].is_alphabetic()).count();
+            let Some(next) = s.tokens.get(i + 1) else { continue };
+            if !t.space_after()
+                && cs.last().is_some_and(|c| c.is_alphabetic())
+                && next.form.chars().next().is_some_and(char::is_alphabetic)
+            {
+                pairs += 1;
+                splits += 1;
+                let run: String = next
+                    .form
+                    .chars()
+                    .take_while(|&c| c.is_alphabetic() || c == '\'' || c == '’')
+                    .flat_map(char::to_lowercase)
+                    .collect();
+                set.insert(run);
+            }
+        }
+    }
+    (splits * 100 <= pairs).then(|| set.into_iter().collect())
+}

@@ -27,6 +27,12 @@ pub struct TokenizeConfig {
     pub window: usize,
     #[serde(default)]
     pub dropout: f64,
+    /// Where the training data never splits a run of letters except before these
+    /// (sorted, lowercased) continuations — English `n't`, say — a predicted token end
+    /// between two letters is dropped unless what follows is one of them. `None`: no
+    /// such constraint (scripts without spaces, and packages from before it).
+    #[serde(default)]
+    pub glued: Option<Vec<String>>,
 }
 
 #[derive(Module, Debug)]
@@ -206,8 +212,38 @@ impl Tokenize {
     /// Builds sentences from unit labels; every non-space character of `text` ends up
     /// in exactly one token. Spans are character offsets into `text`.
     pub fn decode(&self, text: &str, units: &Units, labels: &[u8]) -> Vec<Sentence> {
-        decode(text, units, labels, self.config.space_tokens, &self.mwt)
+        match &self.config.glued {
+            Some(glued) => {
+                let labels = keep_words_whole(text, units, labels, glued);
+                decode(text, units, &labels, self.config.space_tokens, &self.mwt)
+            }
+            None => decode(text, units, labels, self.config.space_tokens, &self.mwt),
+        }
     }
+}
+
+/// Letters and apostrophes: what a glued continuation (`n't`) is made of.
+fn word_char(c: char) -> bool {
+    c.is_alphabetic() || c == '\'' || c == '’'
+}
+
+/// Drops token (and sentence) ends that fall between two letters unless the letters that
+/// follow form a continuation of `glued` (sorted, lowercased).
+pub fn keep_words_whole(text: &str, units: &Units, labels: &[u8], glued: &[String]) -> Vec<u8> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = labels.to_vec();
+    for (i, &(_, e)) in units.spans.iter().enumerate() {
+        if out.get(i).copied().unwrap_or(0) == 0 || e == 0 || e >= chars.len() {
+            continue;
+        }
+        if chars[e - 1].is_alphabetic() && chars[e].is_alphabetic() {
+            let run: String = chars[e..].iter().take_while(|&&c| word_char(c)).flat_map(|c| c.to_lowercase()).collect();
+            if glued.binary_search(&run).is_err() {
+                out[i] = 0;
+            }
+        }
+    }
+    out
 }
 
 /// Builds sentences from unit labels; every non-space character of `text` ends up in

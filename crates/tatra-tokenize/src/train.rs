@@ -180,6 +180,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
         space_tokens: data::has_space_tokens(&train_doc),
         window,
         dropout: o.dropout,
+        glued: data::glued_continuations(&train_doc),
     };
     let mwt = Mwt::build(&train_doc);
     let paras: Vec<Paragraph> = data::paragraphs(&train_doc);
