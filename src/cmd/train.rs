@@ -49,9 +49,7 @@ struct NerArgs {
 
 fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
     let p = &t.common;
-    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
-    let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
-    let encoder = tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))?;
+    let encoder = training_encoder(p)?;
     let opts = tatra_ner::train::TrainOptions {
         prov: provenance(p),
         schedule: schedule(p),
@@ -340,6 +338,13 @@ fn command_line() -> String {
     std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" ")
 }
 
+/// The encoder to train on (`--encoder`, else the embedded one), on an autodiff device.
+fn training_encoder(p: &PosdepArgs) -> anyhow::Result<tatra_encoder::Encoder> {
+    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
+    let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
+    tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))
+}
+
 fn provenance(p: &PosdepArgs) -> Provenance {
     Provenance {
         train: p.train.clone(),
@@ -378,9 +383,7 @@ fn treebank_of(p: &PosdepArgs) -> String {
 
 fn run_tokenize(t: TokenizeArgs) -> anyhow::Result<ExitCode> {
     let p = &t.common;
-    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
-    let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
-    let encoder = tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))?;
+    let encoder = training_encoder(p)?;
     let opts = tatra_tokenize::train::TrainOptions {
         prov: provenance(p),
         schedule: schedule(p),
@@ -403,9 +406,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Stage::Ner(n) => return run_ner(n),
         Stage::NerScores(s) => return run_ner_scores(s),
     };
-    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?.autodiff();
-    let dir = p.encoder.clone().unwrap_or_else(crate::cmd::default_encoder_dir);
-    let encoder = tatra_encoder::Encoder::load(&dir, &device).with_context(|| format!("loading the encoder from {}", dir.display()))?;
+    let encoder = training_encoder(&p)?;
     let opts = TrainOptions {
         prov: provenance(&p),
         schedule: schedule(&p),
