@@ -32,14 +32,11 @@ pub enum PipelineError {
     MissingEncoder { looked_in: String },
     #[error("loading the encoder from {path}: {source}")]
     Encoder { path: PathBuf, source: tatra_encoder::EncoderError },
+    /// A stage's model (tokenize, posdep, NER) failed to load or run.
     #[error("{0}")]
-    Tokenize(#[from] tatra_tokenize::TokenizeError),
-    #[error("{0}")]
-    Posdep(#[from] tatra_posdep::run::PosdepError),
+    Model(#[from] tatra_adapters::package::StageError),
     #[error("{0}")]
     Conllu(#[from] tatra_core::ConlluError),
-    #[error("{0}")]
-    Ner(#[from] tatra_ner::NerError),
     #[error("{0}")]
     Device(String),
     #[error("no language given: add one with Pipeline::builder().language(\"slovak\"); available: {0}")]

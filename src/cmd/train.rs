@@ -1,12 +1,14 @@
 //! `tatra train posdep …`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use tatra_adapters::AdapterConfig;
+use tatra_adapters::package::{Meta, StageError};
 use tatra_adapters::train::{Provenance, Schedule};
 use tatra_posdep::model::HeadConfig;
+use tatra_encoder::Encoder;
 use tatra_posdep::train::{TrainOptions, train};
 
 /// Train an adapter package for a stage
@@ -61,7 +63,7 @@ fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn ner_scores_of(model: &tatra_ner::Ner, encoder: &tatra_encoder::Encoder, gold: &std::path::Path) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
+fn ner_scores_of(model: &tatra_ner::Ner, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
     let g = tatra_ner::iob2::read_file(gold).map_err(|e| anyhow::anyhow!(e))?;
     let forms: Vec<Vec<String>> = g.iter().map(|s| s.forms.clone()).collect();
     let pred = model.tag(encoder, &forms)?;
@@ -80,24 +82,6 @@ fn ner_scores_of(model: &tatra_ner::Ner, encoder: &tatra_encoder::Encoder, gold:
     Ok(out)
 }
 
-fn run_ner_scores(a: ScoreArgs) -> anyhow::Result<ExitCode> {
-    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
-    let dir = crate::cmd::default_encoder_dir();
-    let encoder = tatra_encoder::Encoder::load(&dir, &device)?;
-    let mut model = tatra_ner::Ner::load(&a.package, &encoder)?;
-    let dev = ner_scores_of(&model, &encoder, &a.dev)?;
-    let test = ner_scores_of(&model, &encoder, &a.test)?;
-    let mut out = serde_json::json!({"package": a.package, "dev": dev, "test": test});
-    for e in &a.extra {
-        out[e.display().to_string()] = serde_json::to_value(ner_scores_of(&model, &encoder, e)?)?;
-    }
-    model.meta.dev_scores = dev;
-    model.meta.test_scores = test;
-    fix_meta(&mut model.meta, &a);
-    model.save(&a.package, true, &[])?;
-    println!("{}", serde_json::to_string_pretty(&out)?);
-    Ok(ExitCode::SUCCESS)
-}
 
 #[derive(clap::Args)]
 struct LangidArgs {
@@ -183,7 +167,87 @@ struct ScoreArgs {
     lang: Option<String>,
 }
 
-fn fix_meta(meta: &mut tatra_adapters::package::Meta, a: &ScoreArgs) {
+type Scores = std::collections::BTreeMap<String, f64>;
+
+/// A stage's model as `tatra train *-scores` handles it.
+trait Rescored: Sized {
+    fn load(path: &Path, encoder: &Encoder) -> Result<Self, StageError>;
+    fn save(&self, path: &Path) -> Result<(), StageError>;
+    fn meta(&mut self) -> &mut Meta;
+    fn scores(&self, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores>;
+}
+
+impl Rescored for tatra_posdep::run::Posdep {
+    fn load(path: &Path, encoder: &Encoder) -> Result<Self, StageError> {
+        Self::load(path, encoder)
+    }
+    fn save(&self, path: &Path) -> Result<(), StageError> {
+        self.save(path, true, &[])
+    }
+    fn meta(&mut self) -> &mut Meta {
+        &mut self.meta
+    }
+    fn scores(&self, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
+        scores_of(self, encoder, gold)
+    }
+}
+
+impl Rescored for tatra_tokenize::Tokenize {
+    fn load(path: &Path, encoder: &Encoder) -> Result<Self, StageError> {
+        Self::load(path, encoder)
+    }
+    fn save(&self, path: &Path) -> Result<(), StageError> {
+        self.save(path, true, &[])
+    }
+    fn meta(&mut self) -> &mut Meta {
+        &mut self.meta
+    }
+    fn scores(&self, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
+        tokenize_scores_of(self, encoder, gold)
+    }
+}
+
+impl Rescored for tatra_ner::Ner {
+    fn load(path: &Path, encoder: &Encoder) -> Result<Self, StageError> {
+        Self::load(path, encoder)
+    }
+    fn save(&self, path: &Path) -> Result<(), StageError> {
+        self.save(path, true, &[])
+    }
+    fn meta(&mut self) -> &mut Meta {
+        &mut self.meta
+    }
+    fn scores(&self, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
+        ner_scores_of(self, encoder, gold)
+    }
+}
+
+/// `tatra train *-scores`: rewrite the package with f16 weights (after `prepare`), score
+/// what is now shipped on dev, test and any extra files, record dev/test and the fixed
+/// metadata in it, and print the figures.
+fn rescore<M: Rescored>(a: ScoreArgs, prepare: impl FnOnce(&mut M) -> anyhow::Result<()>) -> anyhow::Result<ExitCode> {
+    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
+    let encoder = Encoder::load(&crate::cmd::default_encoder_dir(), &device)?;
+    let mut model = M::load(&a.package, &encoder)?;
+    prepare(&mut model)?;
+    model.save(&a.package)?;
+    let mut model = M::load(&a.package, &encoder)?;
+    let dev = model.scores(&encoder, &a.dev)?;
+    let test = model.scores(&encoder, &a.test)?;
+    let mut out = serde_json::json!({"package": a.package, "dev": dev, "test": test});
+    for e in &a.extra {
+        out[e.display().to_string()] = serde_json::to_value(model.scores(&encoder, e)?)?;
+    }
+    let meta = model.meta();
+    meta.dev_scores = dev;
+    meta.test_scores = test;
+    fix_meta(meta, &a);
+    model.save(&a.package)?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fix_meta(meta: &mut Meta, a: &ScoreArgs) {
     if let Some(r) = &a.recipe {
         meta.command = r.clone();
     }
@@ -195,7 +259,7 @@ fn fix_meta(meta: &mut tatra_adapters::package::Meta, a: &ScoreArgs) {
     }
 }
 
-fn scores_of(posdep: &tatra_posdep::run::Posdep, encoder: &tatra_encoder::Encoder, gold: &std::path::Path) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
+fn scores_of(posdep: &tatra_posdep::run::Posdep, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
     let gold_doc = tatra_core::conllu::read_file(gold)?;
     let mut pred = gold_doc.clone();
     for chunk in pred.sentences.chunks_mut(256) {
@@ -204,28 +268,6 @@ fn scores_of(posdep: &tatra_posdep::run::Posdep, encoder: &tatra_encoder::Encode
     Ok(tatra_posdep::train::score(&gold_doc, &pred)?)
 }
 
-fn run_scores(a: ScoreArgs) -> anyhow::Result<ExitCode> {
-    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
-    let dir = crate::cmd::default_encoder_dir();
-    let encoder = tatra_encoder::Encoder::load(&dir, &device)?;
-    let posdep = tatra_posdep::run::Posdep::load(&a.package, &encoder)?;
-    // Rewrite first (f16 weights), then score what is shipped.
-    posdep.save(&a.package, true, &[])?;
-    let posdep = tatra_posdep::run::Posdep::load(&a.package, &encoder)?;
-    let dev = scores_of(&posdep, &encoder, &a.dev)?;
-    let test = scores_of(&posdep, &encoder, &a.test)?;
-    let mut out = serde_json::json!({"package": a.package, "dev": dev, "test": test});
-    for e in &a.extra {
-        out[e.display().to_string()] = serde_json::to_value(scores_of(&posdep, &encoder, e)?)?;
-    }
-    let mut posdep = posdep;
-    posdep.meta.dev_scores = dev;
-    posdep.meta.test_scores = test;
-    fix_meta(&mut posdep.meta, &a);
-    posdep.save(&a.package, true, &[])?;
-    println!("{}", serde_json::to_string_pretty(&out)?);
-    Ok(ExitCode::SUCCESS)
-}
 
 #[derive(clap::Args)]
 struct PosdepArgs {
@@ -295,7 +337,7 @@ struct PosdepArgs {
     quiet: bool,
 }
 
-fn tokenize_scores_of(model: &tatra_tokenize::Tokenize, encoder: &tatra_encoder::Encoder, gold: &std::path::Path) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
+fn tokenize_scores_of(model: &tatra_tokenize::Tokenize, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
     let gold_doc = tatra_core::conllu::read_file(gold)?;
     let text = tatra_tokenize::data::raw_text(&gold_doc);
     let pred = model.document(encoder, &text, 1)?;
@@ -311,28 +353,6 @@ fn tokenize_scores_of(model: &tatra_tokenize::Tokenize, encoder: &tatra_encoder:
     Ok(scores)
 }
 
-fn run_tokenize_scores(a: ScoreArgs) -> anyhow::Result<ExitCode> {
-    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
-    let dir = crate::cmd::default_encoder_dir();
-    let encoder = tatra_encoder::Encoder::load(&dir, &device)?;
-    let mut model = tatra_tokenize::Tokenize::load(&a.package, &encoder)?;
-    if let Some(train) = &a.train {
-        let doc = tatra_core::conllu::read_file(train)?;
-        model.config.glued = tatra_tokenize::data::glued_continuations(&doc);
-    }
-    let dev = tokenize_scores_of(&model, &encoder, &a.dev)?;
-    let test = tokenize_scores_of(&model, &encoder, &a.test)?;
-    let mut out = serde_json::json!({"package": a.package, "dev": dev, "test": test});
-    for e in &a.extra {
-        out[e.display().to_string()] = serde_json::to_value(tokenize_scores_of(&model, &encoder, e)?)?;
-    }
-    model.meta.dev_scores = dev;
-    model.meta.test_scores = test;
-    fix_meta(&mut model.meta, &a);
-    model.save(&a.package, true, &[])?;
-    println!("{}", serde_json::to_string_pretty(&out)?);
-    Ok(ExitCode::SUCCESS)
-}
 
 fn command_line() -> String {
     std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" ")
@@ -399,12 +419,21 @@ fn run_tokenize(t: TokenizeArgs) -> anyhow::Result<ExitCode> {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let p = match a.stage {
         Stage::Posdep(p) => p,
-        Stage::PosdepScores(s) => return run_scores(s),
+        Stage::PosdepScores(s) => return rescore::<tatra_posdep::run::Posdep>(s, |_| Ok(())),
         Stage::Tokenize(t) => return run_tokenize(t),
-        Stage::TokenizeScores(s) => return run_tokenize_scores(s),
+        Stage::TokenizeScores(s) => {
+            let train = s.train.clone();
+            return rescore::<tatra_tokenize::Tokenize>(s, |model| {
+                if let Some(train) = train {
+                    let doc = tatra_core::conllu::read_file(&train)?;
+                    model.config.glued = tatra_tokenize::data::glued_continuations(&doc);
+                }
+                Ok(())
+            });
+        }
         Stage::Langid(l) => return run_langid(l),
         Stage::Ner(n) => return run_ner(n),
-        Stage::NerScores(s) => return run_ner_scores(s),
+        Stage::NerScores(s) => return rescore::<tatra_ner::Ner>(s, |_| Ok(())),
     };
     let encoder = training_encoder(&p)?;
     let opts = TrainOptions {

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use burn::module::Module;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -25,6 +26,24 @@ pub enum PackageError {
     Write { path: PathBuf, message: String },
     #[error("{path}: this package was trained on encoder {expected}, but {found} is loaded; use the encoder it was trained with, or retrain")]
     EncoderMismatch { path: PathBuf, expected: String, found: String },
+}
+
+/// The error of loading, saving or training one stage's model (posdep, tokenize, NER):
+/// its package, the encoder, or a named file's contents.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error(transparent)]
+    Encoder(#[from] tatra_encoder::EncoderError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<String> for StageError {
+    fn from(s: String) -> Self {
+        StageError::Other(s)
+    }
 }
 
 /// What a package is and where it came from.
@@ -86,6 +105,27 @@ pub fn write(path: &Path, meta: &Meta, files: &[(&str, Vec<u8>)]) -> Result<(), 
     std::fs::rename(&tmp, path).map_err(|e| werr(e.to_string()))
 }
 
+/// Writes one stage's package: `config.json`, the network's weights (f16, or f32 for
+/// checkpoints), the stage's further `files` and any `extra` ones.
+pub fn write_stage<M: Module>(
+    path: &Path,
+    meta: &Meta,
+    config: &impl Serialize,
+    net: &M,
+    f16: bool,
+    files: Vec<(&str, Vec<u8>)>,
+    extra: &[(&str, Vec<u8>)],
+) -> Result<(), StageError> {
+    let other = |e: String| StageError::Other(format!("{}: {e}", path.display()));
+    let weights = crate::params::to_safetensors(&crate::params::export(net), f16).map_err(other)?;
+    let config = serde_json::to_vec_pretty(config).map_err(|e| other(e.to_string()))?;
+    let mut all = vec![("config.json", config), ("weights.safetensors", weights)];
+    all.extend(files);
+    all.extend(extra.iter().map(|(n, b)| (*n, b.clone())));
+    write(path, meta, &all)?;
+    Ok(())
+}
+
 /// A package read into memory, checksums verified.
 pub struct Package {
     pub path: PathBuf,
@@ -135,6 +175,13 @@ impl Package {
             path: self.path.clone(),
             message: format!("{name}: {e}"),
         })
+    }
+
+    /// Fills a freshly built network with the package's `weights.safetensors`.
+    pub fn weights_into<M: Module>(&self, net: M) -> Result<M, StageError> {
+        let other = |e: String| StageError::Other(format!("{}: weights.safetensors: {e}", self.path.display()));
+        let values = crate::params::from_safetensors(self.file("weights.safetensors")?).map_err(other)?;
+        crate::params::import(net, &values).map_err(other)
     }
 
     /// Checks that the package was trained on this encoder.

@@ -19,7 +19,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::log_softmax;
 use serde::{Deserialize, Serialize};
-use tatra_adapters::package::{Meta, Package, PackageError};
+use tatra_adapters::package::{Meta, Package};
 use tatra_adapters::{AdaptedTop, AdapterConfig, ScalarMix, pad_batch};
 use tatra_core::{Entity, Sentence, misc_set};
 use tatra_encoder::words::{Layout, Pooling, length_batches, stitch_and_pool};
@@ -62,21 +62,8 @@ impl NerNet {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum NerError {
-    #[error(transparent)]
-    Package(#[from] PackageError),
-    #[error(transparent)]
-    Encoder(#[from] tatra_encoder::EncoderError),
-    #[error("{0}")]
-    Other(String),
-}
-
-impl From<String> for NerError {
-    fn from(s: String) -> Self {
-        NerError::Other(s)
-    }
-}
+/// Loading, saving or training a NER model failed.
+pub type NerError = tatra_adapters::package::StageError;
 
 /// A loaded NER model.
 pub struct Ner {
@@ -107,23 +94,12 @@ impl Ner {
         let pkg = Package::read(path)?;
         pkg.check_encoder(&encoder.identity())?;
         let config: NerConfig = pkg.json("config.json")?;
-        let values = tatra_adapters::params::from_safetensors(pkg.file("weights.safetensors")?)
-            .map_err(|e| NerError::Other(format!("{}: weights.safetensors: {e}", path.display())))?;
-        let net = Self::fresh(encoder, &config, encoder.device());
-        let net = tatra_adapters::params::import(net, &values).map_err(|e| NerError::Other(format!("{}: {e}", path.display())))?;
+        let net = pkg.weights_into(Self::fresh(encoder, &config, encoder.device()))?;
         Ok(Ner { net: net.valid(), config, meta: pkg.meta })
     }
 
     pub fn save(&self, path: &Path, f16: bool, extra: &[(&str, Vec<u8>)]) -> Result<(), NerError> {
-        let other = |e: String| NerError::Other(format!("{}: {e}", path.display()));
-        let weights = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(&self.net), f16).map_err(other)?;
-        let mut files = vec![
-            ("config.json", serde_json::to_vec_pretty(&self.config).map_err(|e| other(e.to_string()))?),
-            ("weights.safetensors", weights),
-        ];
-        files.extend(extra.iter().map(|(n, b)| (*n, b.clone())));
-        tatra_adapters::package::write(path, &self.meta, &files)?;
-        Ok(())
+        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, f16, Vec::new(), extra)
     }
 
     /// Tags for token sequences, from their layouts and lower-layer states.

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
-use tatra_adapters::package::{Meta, Package, PackageError};
+use tatra_adapters::package::{Meta, Package};
 use tatra_adapters::{AdaptedTop, AdapterConfig};
 use tatra_core::Sentence;
 use tatra_encoder::words::{Layout, Pooling, length_batches, stitch_and_pool};
@@ -51,21 +51,8 @@ pub struct Posdep {
     pub meta: Meta,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum PosdepError {
-    #[error(transparent)]
-    Package(#[from] PackageError),
-    #[error(transparent)]
-    Encoder(#[from] tatra_encoder::EncoderError),
-    #[error("{0}")]
-    Other(String),
-}
-
-impl From<String> for PosdepError {
-    fn from(s: String) -> Self {
-        PosdepError::Other(s)
-    }
-}
+/// Loading, saving or training a posdep model failed.
+pub type PosdepError = tatra_adapters::package::StageError;
 
 /// Lower-layer states of one sentence: one `len × h` block per window.
 pub type Lower = Vec<Vec<f32>>;
@@ -86,28 +73,16 @@ impl Posdep {
         let mut config: PosdepConfig = pkg.json("config.json")?;
         config.vocabs.reindex();
         let lexicon: HashMap<String, String> = pkg.json("lemmas.json")?;
-        let values = tatra_adapters::params::from_safetensors(pkg.file("weights.safetensors")?)
-            .map_err(|e| PosdepError::Other(format!("{}: weights.safetensors: {e}", path.display())))?;
-        let net = Self::fresh(encoder, config.clone(), encoder.device());
-        let net = tatra_adapters::params::import(net, &values)
-            .map_err(|e| PosdepError::Other(format!("{}: {e}", path.display())))?;
+        let net = pkg.weights_into(Self::fresh(encoder, config.clone(), encoder.device()))?;
         // For annotation: no dropout and no gradient tracking, whatever the device.
         Ok(Posdep { net: net.valid(), config, lexicon, meta: pkg.meta })
     }
 
     /// Writes this model as a package (weights in f16, or f32 for checkpoints).
     pub fn save(&self, path: &Path, f16: bool, extra: &[(&str, Vec<u8>)]) -> Result<(), PosdepError> {
-        let other = |e: String| PosdepError::Other(format!("{}: {e}", path.display()));
-        let weights = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(&self.net), f16).map_err(other)?;
         let lex: std::collections::BTreeMap<&String, &String> = self.lexicon.iter().collect();
-        let mut files = vec![
-            ("config.json", serde_json::to_vec_pretty(&self.config).map_err(|e| other(e.to_string()))?),
-            ("weights.safetensors", weights),
-            ("lemmas.json", serde_json::to_vec(&lex).map_err(|e| other(e.to_string()))?),
-        ];
-        files.extend(extra.iter().map(|(n, b)| (*n, b.clone())));
-        tatra_adapters::package::write(path, &self.meta, &files)?;
-        Ok(())
+        let lex = serde_json::to_vec(&lex).map_err(|e| PosdepError::Other(format!("{}: {e}", path.display())))?;
+        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, f16, vec![("lemmas.json", lex)], extra)
     }
 }
 
@@ -253,7 +228,10 @@ impl Posdep {
                             .unwrap_or(0);
                         v.deprel.label(best).to_string()
                     };
+                    // An input enhanced graph (DEPS, empty nodes) described the old tree.
+                    word.deps = "_".to_string();
                 }
+                sentences[si].empty_nodes.clear();
             }
         }
     }

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
-use tatra_adapters::package::{Meta, Package, PackageError};
+use tatra_adapters::package::{Meta, Package};
 use tatra_adapters::{AdaptedTop, AdapterConfig, pad_batch};
 use tatra_core::{Sentence, Token, Word, misc_set};
 use tatra_encoder::words::{Window, length_batches, windows_overlap};
@@ -58,21 +58,8 @@ pub struct Tokenize {
     pub meta: Meta,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum TokenizeError {
-    #[error(transparent)]
-    Package(#[from] PackageError),
-    #[error(transparent)]
-    Encoder(#[from] tatra_encoder::EncoderError),
-    #[error("{0}")]
-    Other(String),
-}
-
-impl From<String> for TokenizeError {
-    fn from(s: String) -> Self {
-        TokenizeError::Other(s)
-    }
-}
+/// Loading, saving, training or running a tokenize model failed.
+pub type TokenizeError = tatra_adapters::package::StageError;
 
 /// A unit sequence cut into windows for the encoder.
 #[derive(Debug, Clone)]
@@ -96,10 +83,7 @@ impl Tokenize {
         pkg.check_encoder(&encoder.identity())?;
         let config: TokenizeConfig = pkg.json("config.json")?;
         let mwt: Mwt = pkg.json("mwt.json")?;
-        let values = tatra_adapters::params::from_safetensors(pkg.file("weights.safetensors")?)
-            .map_err(|e| TokenizeError::Other(format!("{}: weights.safetensors: {e}", path.display())))?;
-        let net = Self::fresh(encoder, &config, encoder.device());
-        let net = tatra_adapters::params::import(net, &values).map_err(|e| TokenizeError::Other(format!("{}: {e}", path.display())))?;
+        let net = pkg.weights_into(Self::fresh(encoder, &config, encoder.device()))?;
         Ok(Tokenize {
             net: net.valid(),
             config,
@@ -110,19 +94,8 @@ impl Tokenize {
 
     /// Writes this model as a package (weights in f16, or f32 for checkpoints).
     pub fn save(&self, path: &Path, f16: bool, extra: &[(&str, Vec<u8>)]) -> Result<(), TokenizeError> {
-        let other = |e: String| TokenizeError::Other(format!("{}: {e}", path.display()));
-        let weights = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(&self.net), f16).map_err(other)?;
-        let mut files = vec![
-            (
-                "config.json",
-                serde_json::to_vec_pretty(&self.config).map_err(|e| other(e.to_string()))?,
-            ),
-            ("weights.safetensors", weights),
-            ("mwt.json", serde_json::to_vec(&self.mwt).map_err(|e| other(e.to_string()))?),
-        ];
-        files.extend(extra.iter().map(|(n, b)| (*n, b.clone())));
-        tatra_adapters::package::write(path, &self.meta, &files)?;
-        Ok(())
+        let mwt = serde_json::to_vec(&self.mwt).map_err(|e| TokenizeError::Other(format!("{}: {e}", path.display())))?;
+        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, f16, vec![("mwt.json", mwt)], extra)
     }
 
     /// Units of a paragraph, laid out in overlapping windows.
