@@ -57,6 +57,7 @@ fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
         schedule: schedule(p),
         adapters: adapters(p),
         dropout: t.dropout,
+        first_last: p.first_last,
     };
     let report = tatra_ner::train::train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -307,7 +308,8 @@ struct PosdepArgs {
     /// Heads read a learned mix of the adapted layers' outputs (posdep; `--mix false`: the last layer).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     mix: bool,
-    /// Word vectors from the first and the last subword piece side by side (posdep; else the first).
+    /// Word vectors from the first and the last subword piece side by side (posdep; NER:
+    /// tag scores from both pieces, added; else the first piece).
     #[arg(long)]
     first_last: bool,
     /// Arc scores get a learned bias per head–dependent distance up to ±N (posdep; 0: none).

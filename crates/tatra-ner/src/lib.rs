@@ -44,6 +44,10 @@ pub struct NerConfig {
     pub decoding: Decoding,
     #[serde(default)]
     pub dropout: f64,
+    /// A token's tag scores come from its first and its last piece (a second classifier on
+    /// the last piece, added), not the first alone: the last piece carries the ending.
+    #[serde(default)]
+    pub first_last: bool,
 }
 
 #[derive(Module, Debug)]
@@ -51,19 +55,30 @@ pub struct NerNet {
     pub top: AdaptedTop,
     pub mix: ScalarMix,
     pub head: Linear,
+    /// The last piece's classifier (`first_last` models).
+    pub head_last: Option<Linear>,
     pub dropout: Dropout,
 }
 
 impl NerNet {
-    /// Per-piece tag scores `[b, l, tags]` from lower-layer states.
-    pub fn forward(&self, x: Tensor<3>, bias: &Tensor<4>) -> Tensor<3> {
-        let y = self.mix.forward(self.top.forward_all(x, bias));
-        self.head.forward(self.dropout.forward(y))
+    /// Per-piece tag scores `[b, l, tags]` from lower-layer states, and with `first_last`
+    /// the last-piece classifier's `[b, l, tags]` (a token scores first + last).
+    pub fn forward(&self, x: Tensor<3>, bias: &Tensor<4>) -> (Tensor<3>, Option<Tensor<3>>) {
+        let y = self.dropout.forward(self.mix.forward(self.top.forward_all(x, bias)));
+        let last = self.head_last.as_ref().map(|h| h.forward(y.clone()));
+        (self.head.forward(y), last)
     }
 }
 
 /// Loading, saving or training a NER model failed.
 pub type NerError = tatra_adapters::package::StageError;
+
+/// `log_softmax` of one row of scores.
+fn log_softmax_row(x: &[f32]) -> Vec<f32> {
+    let m = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let z = m + x.iter().map(|v| (v - m).exp()).sum::<f32>().ln();
+    x.iter().map(|v| v - z).collect()
+}
 
 /// A loaded NER model.
 pub struct Ner {
@@ -86,6 +101,9 @@ impl Ner {
             top,
             mix,
             head: LinearConfig::new(encoder.hidden_size(), config.tags.len().max(1)).init(device),
+            head_last: config
+                .first_last
+                .then(|| LinearConfig::new(encoder.hidden_size(), config.tags.len().max(1)).init(device)),
             dropout: DropoutConfig::new(config.dropout).init(),
         }
     }
@@ -119,17 +137,32 @@ impl Ner {
         for batch in length_batches(&lens, 4096) {
             let states: Vec<&[f32]> = batch.iter().map(|&i| lower[seqs[i].0][seqs[i].1].as_slice()).collect();
             let (x, bias, l) = pad_batch(&states, h, &device);
-            let y = to_vec(log_softmax(self.net.forward(x, &bias), 2));
+            // Per piece: log-probabilities, or with first_last the raw scores of both
+            // classifiers side by side (a token's are added after pooling).
+            let y = match self.net.forward(x, &bias) {
+                (first, None) => log_softmax(first, 2),
+                (first, Some(last)) => Tensor::cat(vec![first, last], 2),
+            };
+            let kw = y.dims()[2];
+            let y = to_vec(y);
             for (b, &i) in batch.iter().enumerate() {
                 let n = states[b].len() / h;
-                outs[seqs[i].0][seqs[i].1] = y[b * l * k..(b * l + n) * k].to_vec();
+                outs[seqs[i].0][seqs[i].1] = y[b * l * kw..(b * l + n) * kw].to_vec();
             }
         }
+        let first_last = self.net.head_last.is_some();
         lay.iter()
             .zip(&outs)
             .map(|(l, o)| {
-                let per_token = stitch_and_pool(l, o, k, Pooling::First);
-                let scores: Vec<Vec<f32>> = per_token.chunks(k).map(<[f32]>::to_vec).collect();
+                let scores: Vec<Vec<f32>> = if first_last {
+                    // Per token: [first piece: first, last | last piece: first, last].
+                    stitch_and_pool(l, o, 2 * k, Pooling::FirstLast)
+                        .chunks(4 * k)
+                        .map(|t| log_softmax_row(&t[..k].iter().zip(&t[3 * k..]).map(|(a, b)| a + b).collect::<Vec<f32>>()))
+                        .collect()
+                } else {
+                    stitch_and_pool(l, o, k, Pooling::First).chunks(k).map(<[f32]>::to_vec).collect()
+                };
                 self.decode(&scores, decoding)
             })
             .collect()

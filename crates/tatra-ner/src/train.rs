@@ -28,6 +28,8 @@ pub struct TrainOptions {
     pub schedule: Schedule,
     pub adapters: AdapterConfig,
     pub dropout: f64,
+    /// Tag scores from each token's first and last piece (see [`NerConfig::first_last`]).
+    pub first_last: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,14 +81,26 @@ impl Trainee for Job<'_> {
         let (x, bias, l) = pad_batch(&states, self.encoder.hidden_size(), &self.device);
         let mut g = vec![0i64; ids.len() * l];
         let mut m = vec![0f32; ids.len() * l];
+        // For each position, where its token's last piece is (itself off a token's start).
+        let mut last: Vec<i64> = (0..ids.len() * l).map(|p| (p % l) as i64).collect();
         for (k, &i) in ids.iter().enumerate() {
             for (t, r) in self.lay[i].pieces.word_ranges.iter().enumerate() {
                 let p = k * l + r.0 + 1; // +1: the leading special token
                 g[p] = self.index.get(self.train[i].tags[t].as_str()).copied().unwrap_or(0) as i64;
                 m[p] = 1.0;
+                last[p] = (r.1.max(r.0 + 1) - 1 + 1) as i64;
             }
         }
-        let logits = net.forward(x, &bias);
+        let logits = match net.forward(x, &bias) {
+            (first, None) => first,
+            (first, Some(last_scores)) => {
+                // A token's scores sit at its first piece: add its last piece's.
+                let k = first.dims()[2];
+                let idx: Vec<i64> = last.iter().flat_map(|&q| std::iter::repeat_n(q, k)).collect();
+                let idx = Tensor::<3, Int>::from_data(TensorData::new(idx, [ids.len(), l, k]), &self.device);
+                first + last_scores.gather(1, idx)
+            }
+        };
         let g = Tensor::<2, Int>::from_data(TensorData::new(g, [ids.len(), l]), &self.device);
         let m = Tensor::<2>::from_data(TensorData::new(m, [ids.len(), l]), &self.device);
         cross_entropy(logits, g, m)
@@ -135,7 +149,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
         tags.push(format!("I-{t}"));
     }
     let index: HashMap<String, usize> = tags.iter().enumerate().map(|(i, t)| (t.clone(), i)).collect();
-    let cfg = NerConfig { adapters: o.adapters.clone(), tags, decoding: Decoding::Viterbi, dropout: o.dropout };
+    let cfg = NerConfig { adapters: o.adapters.clone(), tags, decoding: Decoding::Viterbi, dropout: o.dropout, first_last: o.first_last };
     log(format!("train: {} sentences, {} tokens; types: {}", train.len(), train.iter().map(|s| s.forms.len()).sum::<usize>(), types.join(" ")));
 
     let upto = AdaptedTop::first_layer(encoder, &o.adapters);

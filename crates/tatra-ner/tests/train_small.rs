@@ -1,5 +1,6 @@
 //! Training, resuming, saving, loading and tagging end to end on a slice of UNER Danish
-//! with the tiny test encoder (fast): the shared training loop as the NER stage uses it.
+//! with the tiny test encoder (fast): the shared training loop as the NER stage uses it,
+//! with tag scores from each token's first and last piece.
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,9 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         },
         adapters: AdapterConfig { top_layers: 1, reduction: 4, depth: 0 },
         dropout: 0.1,
+        // The first+last classifiers (the first-piece path runs in every pipeline test
+        // through the shipped Slovak package).
+        first_last: true,
     }
 }
 
@@ -64,6 +68,7 @@ fn train_resume_load_tag() {
     let enc = Encoder::load(&tiny("tiny-xlm-roberta"), &Device::flex()).unwrap();
     let ner = Ner::load(&dir.path().join("da.ner.zip"), &enc).unwrap();
     assert_eq!(ner.meta.stage, "ner");
+    assert!(ner.config.first_last && ner.net.head_last.is_some());
     assert!(ner.meta.dev_scores.contains_key("F1"));
     let gold = tatra_ner::iob2::read_file(&dir.path().join("dev.iob2")).unwrap();
     let forms: Vec<Vec<String>> = gold.iter().map(|s| s.forms.clone()).collect();
