@@ -1,4 +1,9 @@
-//! Every shipped package on its whole UD test set:
+//! Every shipped package on its UD test set.
+//!
+//! The default suite runs every package on the first sentences of its test set (a broken,
+//! mismatched or mis-configured package fails here in minutes). The whole test sets
+//! (about 14 minutes on 2 cores for all packages) run with
+//! `cargo test --release --test shipped_models -- --ignored`, after every retraining:
 //!
 //! - posdep (gold tokenization): every predicted sentence is a tree with exactly one
 //!   word attached to the root, labelled `root`; the output is valid CoNLL-U; the scores
@@ -34,15 +39,50 @@ fn shipped(stage: &str) -> Vec<(&'static str, PathBuf, PathBuf)> {
     out
 }
 
-fn check_recorded(what: &str, recorded: &BTreeMap<String, f64>, got: &BTreeMap<String, f64>, keys: &[&str]) {
+/// Scores equal to the recorded ones within 0.3 (whole test set), or not lower than them
+/// by more than `tolerance` (a slice).
+fn check_recorded(what: &str, recorded: &BTreeMap<String, f64>, got: &BTreeMap<String, f64>, keys: &[&str], tolerance: f64) {
     for k in keys {
         let (r, g) = (recorded.get(*k).copied().unwrap_or(0.0), got.get(*k).copied().unwrap_or(0.0));
-        assert!((r - g).abs() <= 0.3, "{what} {k}: {g:.2} now, {r:.2} recorded in the package");
+        let ok = if tolerance <= 0.3 { (r - g).abs() <= tolerance } else { g >= r - tolerance };
+        assert!(ok, "{what} {k}: {g:.2} now, {r:.2} recorded in the package (tolerance {tolerance})");
     }
 }
 
+/// Sentences of the quick checks, and how far their scores may fall below the whole test
+/// set's recorded ones (a slice scores differently; a broken package scores far lower).
+const SLICE: usize = 60;
+const SLICE_TOLERANCE: f64 = 12.0;
+
 #[test]
+#[ignore = "whole test sets, ~14 min: cargo test --release --test shipped_models -- --ignored"]
 fn posdep_packages_give_trees_and_their_recorded_scores() {
+    posdep_check(usize::MAX, 0.3);
+}
+
+#[test]
+fn posdep_packages_give_trees_on_a_slice() {
+    posdep_check(SLICE, SLICE_TOLERANCE);
+}
+
+#[test]
+#[ignore = "whole test sets, ~14 min: cargo test --release --test shipped_models -- --ignored"]
+fn tokenize_packages_rebuild_the_text_and_give_their_recorded_scores() {
+    tokenize_check(usize::MAX, 0.3);
+}
+
+#[test]
+fn tokenize_packages_rebuild_the_text_on_a_slice() {
+    tokenize_check(SLICE, SLICE_TOLERANCE);
+}
+
+/// The first `n` sentences of a document.
+fn first(mut doc: tatra::core::Document, n: usize) -> tatra::core::Document {
+    doc.sentences.truncate(n);
+    doc
+}
+
+fn posdep_check(n: usize, tolerance: f64) {
     let list = shipped("posdep");
     if list.is_empty() {
         eprintln!("skipped: no UD test files under $TATRA_SHARED");
@@ -51,7 +91,7 @@ fn posdep_packages_give_trees_and_their_recorded_scores() {
     let enc = encoder();
     for (tb, pkg, test) in list {
         let posdep = tatra_posdep::run::Posdep::load(&pkg, &enc).unwrap();
-        let gold = tatra::core::conllu::read_file(&test).unwrap();
+        let gold = first(tatra::core::conllu::read_file(&test).unwrap(), n);
         let mut pred = gold.clone();
         for s in pred.sentences.iter_mut() {
             for w in s.words_mut() {
@@ -71,12 +111,11 @@ fn posdep_packages_give_trees_and_their_recorded_scores() {
         tatra::core::conllu::read_str(&tatra::core::conllu::to_string(&pred), "prediction").unwrap();
         let scores = tatra_posdep::train::score(&gold, &pred).unwrap();
         eprintln!("{tb} posdep test: {scores:?}");
-        check_recorded(tb, &posdep.meta.test_scores, &scores, &["UPOS", "UFeats", "Lemmas", "LAS"]);
+        check_recorded(tb, &posdep.meta.test_scores, &scores, &["UPOS", "UFeats", "Lemmas", "LAS"], tolerance);
     }
 }
 
-#[test]
-fn tokenize_packages_rebuild_the_text_and_give_their_recorded_scores() {
+fn tokenize_check(n: usize, tolerance: f64) {
     let list = shipped("tokenize");
     if list.is_empty() {
         eprintln!("skipped: no UD test files under $TATRA_SHARED");
@@ -85,12 +124,14 @@ fn tokenize_packages_rebuild_the_text_and_give_their_recorded_scores() {
     let enc = encoder();
     for (tb, pkg, test) in list {
         let model = tatra::tokenize::Tokenize::load(&pkg, &enc).unwrap();
-        let gold = tatra::core::conllu::read_file(&test).unwrap();
+        let gold = first(tatra::core::conllu::read_file(&test).unwrap(), n);
         let text = tatra::tokenize::data::raw_text(&gold);
         let pred = model.document(&enc, &text, 1).unwrap();
         assert_eq!(tatra::tokenize::rebuild_text(&pred), text, "{tb}: text not rebuilt");
         let scores = tatra::tokenize::train::score(&gold, &pred).unwrap();
         eprintln!("{tb} tokenize test: {scores:?}");
-        check_recorded(tb, &model.meta.test_scores, &scores, &["Tokens", "Sentences", "Words"]);
+        // Sentence F1 on a slice of a few dozen sentence ends swings too far to compare.
+        let keys: &[&str] = if n == usize::MAX { &["Tokens", "Sentences", "Words"] } else { &["Tokens", "Words"] };
+        check_recorded(tb, &model.meta.test_scores, &scores, keys, tolerance);
     }
 }
