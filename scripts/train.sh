@@ -17,7 +17,7 @@ BIN=${TATRA_BIN:-target/release/tatra}
 MAX_MINUTES=${MAX_MINUTES:-40}
 stage=$1; shift
 case $stage in
-  posdep) extra=(--lr 3e-3 --batch-tokens 512 --mix --depth 8 --max-epochs 30 --patience 5);;
+  posdep) extra=(--lr 3e-3 --batch-tokens 512 --mix --depth 8 --first-last --max-epochs 30 --patience 5);;
   tokenize) extra=(--lr 3e-3 --batch-tokens 1024 --max-epochs 20 --patience 3);;
   *) echo "unknown stage $stage (posdep, tokenize)" >&2; exit 2;;
 esac
