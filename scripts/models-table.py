@@ -2,12 +2,15 @@
 """Markdown tables of the shipped packages' recorded test scores beside the published
 anchors (../shared/anchors.md): the tables of docs/models.md.
 
-    python3 scripts/models-table.py [SHARED]
+    python3 scripts/models-table.py [SHARED]            # docs/models.md tables
+    python3 scripts/models-table.py --readme [SHARED]   # README.md languages table
 """
 import json, os, sys, zipfile, glob
 
 root = os.path.join(os.path.dirname(__file__), "..")
-shared = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("TATRA_SHARED", os.path.join(root, "..", "shared"))
+readme = "--readme" in sys.argv[1:]
+args = [a for a in sys.argv[1:] if a != "--readme"]
+shared = args[0] if args else os.environ.get("TATRA_SHARED", os.path.join(root, "..", "shared"))
 names = {"sk_snk": "Slovak-SNK", "fr_sequoia": "French-Sequoia", "en_lines": "English-LinES", "el_gdt": "Greek-GDT",
          "hu_szeged": "Hungarian-Szeged", "ta_ttb": "Tamil-TTB", "tr_imst": "Turkish-IMST", "vi_vtb": "Vietnamese-VTB",
          "cs_cltt": "Czech-CLTT", "zh_gsd": "Chinese-GSD", "ja_gsd": "Japanese-GSD", "da_ddt": "Danish-DDT"}
@@ -27,6 +30,31 @@ def meta(tb, stage):
         return None, 0
     with zipfile.ZipFile(p) as z:
         return json.loads(z.read("package.json")), os.path.getsize(p)
+
+# README: languages in src/langs.rs order, with their --lang names.
+readme_names = {"sk_snk": "Slovak (`slovak`, `sk`)", "fr_sequoia": "French (`french`, `fr`)",
+                "en_lines": "English (`english`, `english-lines`, `en`)", "el_gdt": "Greek (`greek`, `el`)",
+                "hu_szeged": "Hungarian (`hungarian`, `hu`)", "ta_ttb": "Tamil (`tamil`, `ta`)",
+                "tr_imst": "Turkish (`turkish`, `tr`)", "vi_vtb": "Vietnamese (`vietnamese`, `vi`)",
+                "cs_cltt": "Czech (`czech`, `cs`)", "zh_gsd": "Chinese (`chinese`, `zh`)",
+                "ja_gsd": "Japanese (`japanese`, `ja`)", "da_ddt": "Danish (`danish`, `da`)"}
+if readme:
+    print("| language (`--lang`) | stages | Tokens | Sentences | Words | UPOS | LAS | NER F1 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for tb, label in readme_names.items():
+        stages, cells = [], {}
+        for stage in ["tokenize", "posdep", "ner"]:
+            m, _ = meta(tb, stage)
+            if m:
+                stages.append(stage)
+                cells[stage] = m.get("test_scores", {})
+        if not stages:
+            continue
+        f = lambda st, k: f"{cells[st][k]:.2f}" if st in cells and k in cells[st] else "—"
+        ner = f("ner", "F1") + (" (EWT, held out)" if tb == "en_lines" and "ner" in cells else "")
+        print(f"| {label} | {', '.join(stages)} | {f('tokenize', 'Tokens')} | {f('tokenize', 'Sentences')} | "
+              f"{f('tokenize', 'Words')} | {f('posdep', 'UPOS')} | {f('posdep', 'LAS')} | {ner} |")
+    sys.exit(0)
 
 print("### posdep, gold tokenization (test)\n")
 print("| treebank | system | UPOS | XPOS | UFeats | AllTags | Lemmas | UAS | LAS | CLAS | MLAS | BLEX | size | training |")
