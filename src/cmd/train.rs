@@ -178,50 +178,30 @@ trait Rescored: Sized {
     fn scores(&self, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores>;
 }
 
-impl Rescored for tatra_posdep::run::Posdep {
-    fn load(path: &Path, encoder: &Encoder) -> Result<Self, StageError> {
-        Self::load(path, encoder)
-    }
-    fn save(&self, path: &Path) -> Result<(), StageError> {
-        self.save(path, true, &[])
-    }
-    fn meta(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
-    fn scores(&self, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
-        scores_of(self, encoder, gold)
-    }
+/// The stage models all load, save (f16) and carry their metadata the same way; only
+/// their scoring differs.
+macro_rules! rescored {
+    ($model:ty, $scores:ident) => {
+        impl Rescored for $model {
+            fn load(path: &Path, encoder: &Encoder) -> Result<Self, StageError> {
+                Self::load(path, encoder)
+            }
+            fn save(&self, path: &Path) -> Result<(), StageError> {
+                self.save(path, true, &[])
+            }
+            fn meta(&mut self) -> &mut Meta {
+                &mut self.meta
+            }
+            fn scores(&self, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
+                $scores(self, encoder, gold)
+            }
+        }
+    };
 }
 
-impl Rescored for tatra_tokenize::Tokenize {
-    fn load(path: &Path, encoder: &Encoder) -> Result<Self, StageError> {
-        Self::load(path, encoder)
-    }
-    fn save(&self, path: &Path) -> Result<(), StageError> {
-        self.save(path, true, &[])
-    }
-    fn meta(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
-    fn scores(&self, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
-        tokenize_scores_of(self, encoder, gold)
-    }
-}
-
-impl Rescored for tatra_ner::Ner {
-    fn load(path: &Path, encoder: &Encoder) -> Result<Self, StageError> {
-        Self::load(path, encoder)
-    }
-    fn save(&self, path: &Path) -> Result<(), StageError> {
-        self.save(path, true, &[])
-    }
-    fn meta(&mut self) -> &mut Meta {
-        &mut self.meta
-    }
-    fn scores(&self, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
-        ner_scores_of(self, encoder, gold)
-    }
-}
+rescored!(tatra_posdep::run::Posdep, scores_of);
+rescored!(tatra_tokenize::Tokenize, tokenize_scores_of);
+rescored!(tatra_ner::Ner, ner_scores_of);
 
 /// `tatra train *-scores`: rewrite the package with f16 weights (after `prepare`), score
 /// what is now shipped on dev, test and any extra files, record dev/test and the fixed
