@@ -5,7 +5,9 @@
 #   scripts/train.sh posdep ta_ttb cs_cltt …
 #   scripts/train.sh tokenize fr_sequoia …
 #
-# TATRA_BIN picks the binary (default target/release/tatra), MAX_MINUTES caps each run.
+# TATRA_BIN picks the binary (default target/release/tatra), MAX_MINUTES caps each run,
+# OUT_ROOT is where packages go (default models; another folder trains beside the shipped
+# package, to compare before replacing it).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
 # resumed (a run cut by MAX_MINUTES keeps it; an early-stopped one removes it). Logs go to
 # docs/train-logs/<treebank>.<stage>.log. Chinese-GSD, Japanese-GSD and Danish-DDT have no
@@ -15,6 +17,7 @@ cd "$(dirname "$0")/.."
 SHARED=${TATRA_SHARED:-../shared}
 BIN=${TATRA_BIN:-target/release/tatra}
 MAX_MINUTES=${MAX_MINUTES:-40}
+OUT_ROOT=${OUT_ROOT:-models}
 stage=$1; shift
 case $stage in
   posdep) extra=(--lr 3e-3 --batch-tokens 512 --mix --depth 8 --first-last --max-epochs 30 --patience 5);;
@@ -40,9 +43,9 @@ for tb in "$@"; do
   dir=$SHARED/ud/$ud
   train=$dir/$tb-ud-train.conllu
   [[ -f $train ]] || train=$dir/$tb-ud-dev.conllu
-  out=models/$tb/$stage.zip
+  out=$OUT_ROOT/$tb/$stage.zip
   if [[ -f $out && ! -d $out.ckpt && ! -f $out.ckpt ]]; then echo "$out exists, skipped"; continue; fi
-  mkdir -p models/$tb docs/train-logs
+  mkdir -p "$OUT_ROOT/$tb" docs/train-logs
   resume=(); [[ -e $out.ckpt ]] && resume=(--resume)
   log=docs/train-logs/$tb.$stage.log
   start=$(date +%s)

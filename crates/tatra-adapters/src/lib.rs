@@ -8,11 +8,14 @@
 //!   output is shared by every stage and cached during training);
 //! - [`params`]: export and import of a module's parameters by path (safetensors);
 //! - [`package`]: the adapter package, one zip file per language and stage;
-//! - [`train`]: the training loop every stage shares (schedule, checkpoints, resume).
+//! - [`train`]: the training loop every stage shares (schedule, checkpoints, resume);
+//! - `testkit` (feature `testkit`): set-up shared by the stages' training tests.
 
 pub mod package;
 pub mod params;
 pub mod train;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};

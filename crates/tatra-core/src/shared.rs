@@ -1,6 +1,6 @@
 //! Locating the read-only `shared/` data folder (UD treebanks, UNER, the encoder source)
-//! for tests, benchmarks and model-building scripts: `$TATRA_SHARED`, or `../shared`
-//! beside the repository.
+//! for tests, benchmarks and model-building scripts: `$TATRA_SHARED`, or `shared/`
+//! beside the repository (see [`shared_dir`]).
 
 use std::path::{Path, PathBuf};
 
@@ -9,13 +9,19 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The shared data folder, if it exists.
+/// The shared data folder, if it exists: `$TATRA_SHARED`, else the first folder named
+/// `shared` (holding `ud/`, `uner/` or `backbone/`) beside or above the working directory
+/// or this source tree. Looked up at run time, so a binary built in another checkout (a
+/// reused target folder) still finds the data beside the one it runs in.
 pub fn shared_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("TATRA_SHARED") {
-        Some(d) => PathBuf::from(d),
-        None => repo_root().join("../shared"),
-    };
-    dir.is_dir().then_some(dir)
+    if let Some(d) = std::env::var_os("TATRA_SHARED") {
+        let dir = PathBuf::from(d);
+        return dir.is_dir().then_some(dir);
+    }
+    let starts = [std::env::current_dir().ok(), repo_root().canonicalize().ok()];
+    starts.into_iter().flatten().find_map(|start| {
+        start.ancestors().map(|a| a.join("shared")).find(|c| ["ud", "uner", "backbone"].iter().any(|k| c.join(k).is_dir()))
+    })
 }
 
 /// A path inside the shared folder if it exists; otherwise prints why a test skips.

@@ -2,18 +2,14 @@
 //! with the tiny test encoder (fast): the shared training loop as the NER stage uses it,
 //! with tag scores from each token's first and last piece.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::tensor::Device;
 use tatra_adapters::AdapterConfig;
-use tatra_adapters::train::{Provenance, Schedule};
+use tatra_adapters::testkit::{provenance, schedule, tiny_encoder};
 use tatra_encoder::Encoder;
 use tatra_ner::Ner;
 use tatra_ner::train::{TrainOptions, train};
-
-fn tiny(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tatra-encoder/tests/fixtures").join(name)
-}
 
 /// The first `n` sentences (blank-line separated blocks) of an IOB2 file.
 fn slice(src: &Path, n: usize, out: &Path) {
@@ -24,26 +20,8 @@ fn slice(src: &Path, n: usize, out: &Path) {
 
 fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
     TrainOptions {
-        prov: Provenance {
-            train: dir.join("train.iob2"),
-            dev: dir.join("dev.iob2"),
-            out: dir.join("da.ner.zip"),
-            language: "danish".into(),
-            treebank: "da_ddt".into(),
-            licence: "test".into(),
-            command: "test".into(),
-        },
-        schedule: Schedule {
-            learning_rate: 3e-3,
-            max_epochs: epochs,
-            patience: 10,
-            batch_tokens: 256,
-            seed: 1,
-            resume,
-            checkpoint_minutes: 100.0,
-            max_minutes: 100.0,
-            quiet: true,
-        },
+        prov: provenance(dir, ["train.iob2", "dev.iob2", "da.ner.zip"], "danish", "da_ddt"),
+        schedule: schedule(epochs, resume, 256),
         adapters: AdapterConfig { top_layers: 1, reduction: 4, depth: 0 },
         dropout: 0.1,
         // The first+last classifiers (the first-piece path runs in every pipeline test
@@ -58,14 +36,14 @@ fn train_resume_load_tag() {
     let dir = tempfile::tempdir().unwrap();
     slice(&dev, 60, &dir.path().join("train.iob2"));
     slice(&dev, 20, &dir.path().join("dev.iob2"));
-    let enc = Encoder::load(&tiny("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
     let report = train(&enc, &options(dir.path(), 2, false)).unwrap();
     assert_eq!(report.epochs, 2);
     assert!(dir.path().join("da.ner.zip.ckpt").exists());
     let report = train(&enc, &options(dir.path(), 3, true)).unwrap();
     assert_eq!((report.resumed_at_epoch, report.epochs), (2, 3));
 
-    let enc = Encoder::load(&tiny("tiny-xlm-roberta"), &Device::flex()).unwrap();
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex()).unwrap();
     let ner = Ner::load(&dir.path().join("da.ner.zip"), &enc).unwrap();
     assert_eq!(ner.meta.stage, "ner");
     assert!(ner.config.first_last && ner.net.head_last.is_some());

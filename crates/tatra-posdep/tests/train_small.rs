@@ -1,48 +1,20 @@
 //! Training, saving, loading and annotating end to end on a small slice of real data with
 //! the tiny test encoder (fast), plus the package's integrity and encoder checks.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::tensor::Device;
 use tatra_adapters::AdapterConfig;
+use tatra_adapters::testkit::{provenance, schedule, slice_conllu, tiny_encoder};
 use tatra_encoder::Encoder;
-use tatra_adapters::train::{Provenance, Schedule};
 use tatra_posdep::model::HeadConfig;
 use tatra_posdep::run::{Posdep, PosdepError};
 use tatra_posdep::train::{TrainOptions, train};
 
-fn tiny(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tatra-encoder/tests/fixtures").join(name)
-}
-
-fn slice(src: &Path, n: usize, out: &Path) {
-    let doc = tatra_core::conllu::read_file(src).unwrap();
-    let part = tatra_core::Document { sentences: doc.sentences.into_iter().take(n).collect(), text: None };
-    std::fs::write(out, tatra_core::conllu::to_string(&part)).unwrap();
-}
-
 fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
     TrainOptions {
-        prov: Provenance {
-            train: dir.join("train.conllu"),
-            dev: dir.join("dev.conllu"),
-            out: dir.join("fr.posdep.zip"),
-            language: "french".into(),
-            treebank: "fr_sequoia".into(),
-            licence: "test".into(),
-            command: "test".into(),
-        },
-        schedule: Schedule {
-            learning_rate: 3e-3,
-            max_epochs: epochs,
-            patience: 10,
-            batch_tokens: 256,
-            seed: 1,
-            resume,
-            checkpoint_minutes: 100.0,
-            max_minutes: 100.0,
-            quiet: true,
-        },
+        prov: provenance(dir, ["train.conllu", "dev.conllu", "fr.posdep.zip"], "french", "fr_sequoia"),
+        schedule: schedule(epochs, resume, 256),
         adapters: AdapterConfig { top_layers: 1, reduction: 4, depth: 0 },
         heads: HeadConfig { arc_dim: 16, label_dim: 8, dropout: 0.2, distance: 4 },
         mix: true,
@@ -54,9 +26,9 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
 fn train_save_load_annotate_resume() {
     let Some(dev) = tatra_core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu") else { return };
     let dir = tempfile::tempdir().unwrap();
-    slice(&dev, 40, &dir.path().join("train.conllu"));
-    slice(&dev, 15, &dir.path().join("dev.conllu"));
-    let enc = Encoder::load(&tiny("tiny-bert"), &Device::flex().autodiff()).unwrap();
+    slice_conllu(&dev, 40, &dir.path().join("train.conllu"));
+    slice_conllu(&dev, 15, &dir.path().join("dev.conllu"));
+    let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex().autodiff()).unwrap();
     let report = train(&enc, &options(dir.path(), 2, false)).unwrap();
     assert_eq!(report.epochs, 2);
     // A resumed run continues from the checkpoint instead of starting over.
@@ -64,7 +36,7 @@ fn train_save_load_annotate_resume() {
     assert_eq!((report.resumed_at_epoch, report.epochs), (2, 3));
 
     let pkg = dir.path().join("fr.posdep.zip");
-    let enc = Encoder::load(&tiny("tiny-bert"), &Device::flex()).unwrap();
+    let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex()).unwrap();
     let posdep = Posdep::load(&pkg, &enc).unwrap();
     assert_eq!(posdep.meta.stage, "posdep");
     assert!(posdep.meta.dev_scores.contains_key("LAS"));
@@ -80,7 +52,7 @@ fn train_save_load_annotate_resume() {
     tatra_core::conllu::read_str(&text, "out").unwrap();
 
     // Another encoder: refused, naming both.
-    let other = Encoder::load(&tiny("tiny-xlm-roberta"), &Device::flex()).unwrap();
+    let other = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex()).unwrap();
     match Posdep::load(&pkg, &other) {
         Err(e @ PosdepError::Package(_)) => assert!(e.to_string().contains("was trained on encoder"), "{e}"),
         Err(e) => panic!("wrong error: {e}"),

@@ -108,9 +108,10 @@ fn edge_cases() {
 #[test]
 fn one_long_line_without_spaces() {
     let Some(tok) = tokenizer() else { return };
-    // 1 MB of Chinese (350k characters) and 1 MB of Latin letters, one line each.
-    let zh: String = "我们在北京大学学习语言学。".chars().cycle().take(350_000).collect();
-    let la: String = "abcdefghij".chars().cycle().take(1_000_000).collect();
+    // 5 MB of Chinese (1.67M characters of 3 bytes) and 5 MB of Latin letters, one line
+    // each: units, labels and the rebuilt text over the whole line, in bounded chunks.
+    let zh: String = "我们在北京大学学习语言学。".chars().cycle().take(5_000_000 / 3).collect();
+    let la: String = "abcdefghij".chars().cycle().take(5_000_000).collect();
     for (i, t) in [zh, la].iter().enumerate() {
         check(&tok, t, false, &Mwt::default(), 300 + i as u64, &format!("long line {i}"));
     }

@@ -1,47 +1,19 @@
 //! Training, resuming, loading and segmenting end to end on a slice of French-Sequoia
 //! with the tiny test encoder (fast): the shared training loop as the tokenize stage uses it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::tensor::Device;
 use tatra_adapters::AdapterConfig;
-use tatra_adapters::train::{Provenance, Schedule};
+use tatra_adapters::testkit::{provenance, schedule, slice_conllu, tiny_encoder};
 use tatra_encoder::Encoder;
 use tatra_tokenize::Tokenize;
 use tatra_tokenize::train::{TrainOptions, train};
 
-fn tiny(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tatra-encoder/tests/fixtures").join(name)
-}
-
-fn slice(src: &Path, n: usize, out: &Path) {
-    let doc = tatra_core::conllu::read_file(src).unwrap();
-    let part = tatra_core::Document { sentences: doc.sentences.into_iter().take(n).collect(), text: None };
-    std::fs::write(out, tatra_core::conllu::to_string(&part)).unwrap();
-}
-
 fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
     TrainOptions {
-        prov: Provenance {
-            train: dir.join("train.conllu"),
-            dev: dir.join("dev.conllu"),
-            out: dir.join("fr.tokenize.zip"),
-            language: "french".into(),
-            treebank: "fr_sequoia".into(),
-            licence: "test".into(),
-            command: "test".into(),
-        },
-        schedule: Schedule {
-            learning_rate: 3e-3,
-            max_epochs: epochs,
-            patience: 10,
-            batch_tokens: 512,
-            seed: 1,
-            resume,
-            checkpoint_minutes: 100.0,
-            max_minutes: 100.0,
-            quiet: true,
-        },
+        prov: provenance(dir, ["train.conllu", "dev.conllu", "fr.tokenize.zip"], "french", "fr_sequoia"),
+        schedule: schedule(epochs, resume, 512),
         adapters: AdapterConfig { top_layers: 1, reduction: 4, depth: 0 },
         window: 60,
         dropout: 0.1,
@@ -52,16 +24,16 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
 fn train_resume_load_segment() {
     let Some(dev) = tatra_core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu") else { return };
     let dir = tempfile::tempdir().unwrap();
-    slice(&dev, 40, &dir.path().join("train.conllu"));
-    slice(&dev, 15, &dir.path().join("dev.conllu"));
-    let enc = Encoder::load(&tiny("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
+    slice_conllu(&dev, 40, &dir.path().join("train.conllu"));
+    slice_conllu(&dev, 15, &dir.path().join("dev.conllu"));
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
     let report = train(&enc, &options(dir.path(), 2, false)).unwrap();
     assert_eq!(report.epochs, 2);
     assert!(report.dev.contains_key("Tokens"));
     let report = train(&enc, &options(dir.path(), 3, true)).unwrap();
     assert_eq!((report.resumed_at_epoch, report.epochs), (2, 3));
 
-    let enc = Encoder::load(&tiny("tiny-xlm-roberta"), &Device::flex()).unwrap();
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex()).unwrap();
     let model = Tokenize::load(&dir.path().join("fr.tokenize.zip"), &enc).unwrap();
     assert_eq!(model.meta.stage, "tokenize");
     // Whatever the (barely trained) model decides, the text is kept exactly.
