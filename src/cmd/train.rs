@@ -336,8 +336,13 @@ fn tokenize_scores_of(model: &tatra_tokenize::Tokenize, encoder: &Encoder, gold:
 }
 
 
+/// The command line as a package records it: the program as `tatra` (wherever the
+/// binary was, and whatever its copy was called), then the arguments as given.
 fn command_line() -> String {
-    std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" ")
+    std::iter::once("tatra".to_string())
+        .chain(std::env::args().skip(1).map(|a| if a.contains(' ') { format!("'{a}'") } else { a }))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The encoder to train on (`--encoder`, else the embedded one), on an autodiff device.

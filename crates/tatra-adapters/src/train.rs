@@ -150,6 +150,18 @@ pub fn run<T: Trainee>(t: &T, mut net: T::Net, n_batches: usize, s: &Schedule, o
     let ckpt = ckpt_path(out);
     if s.resume && ckpt.exists() {
         let pkg = Package::read(&ckpt)?;
+        // The weights carry no layer numbers: adapters trained for other layers would
+        // load without complaint and mean something else.
+        let now = t.meta(0.0, BTreeMap::new()).adapters;
+        if pkg.meta.adapters != now {
+            return Err(format!(
+                "{} was trained with adapters {:?}, this run asks for {:?}: give the same --depth, --adapter-layers and --reduction, or delete the checkpoint to start over",
+                ckpt.display(),
+                pkg.meta.adapters,
+                now
+            )
+            .into());
+        }
         state = pkg.json("train_state.json")?;
         let values = crate::params::from_safetensors(pkg.file("weights.safetensors")?)?;
         net = crate::params::import(net, &values).map_err(|e| format!("{}: {e}", ckpt.display()))?;

@@ -34,6 +34,11 @@ fn train_save_load_annotate_resume() {
     // A resumed run continues from the checkpoint instead of starting over.
     let report = train(&enc, &options(dir.path(), 3, true)).unwrap();
     assert_eq!((report.resumed_at_epoch, report.epochs), (2, 3));
+    // It resumes only with the adapter settings it was trained with.
+    let mut other_depth = options(dir.path(), 4, true);
+    other_depth.adapters.depth = 1;
+    let e = train(&enc, &other_depth).err().expect("a checkpoint of other adapters must not resume").to_string();
+    assert!(e.contains("was trained with adapters") && e.contains(".ckpt"), "{e}");
 
     let pkg = dir.path().join("fr.posdep.zip");
     let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex()).unwrap();
