@@ -33,9 +33,9 @@ pub enum PipelineError {
     #[error("loading the encoder from {path}: {source}")]
     Encoder { path: PathBuf, source: tatra_encoder::EncoderError },
     /// A stage's model (tokenize, posdep, NER) failed to load or run.
-    #[error("{0}")]
+    #[error(transparent)]
     Model(#[from] tatra_adapters::package::StageError),
-    #[error("{0}")]
+    #[error(transparent)]
     Conllu(#[from] tatra_core::ConlluError),
     #[error("{0}")]
     Device(String),
@@ -405,6 +405,14 @@ pub fn to_json(doc: &Document) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_model_not_found_says_where_it_was_looked_for_and_what_to_do() {
+        let e = PipelineError::MissingModel { treebank: "ja_gsd".into(), stage: "posdep".into(), looked_in: dirs_list() };
+        let m = e.to_string();
+        assert!(m.contains("no posdep model for ja_gsd: looked for ja_gsd/posdep.zip in"), "{m}");
+        assert!(m.contains("models") && m.contains("tatra train posdep") && m.contains("TATRA_MODELS"), "{m}");
+    }
 
     fn send_sync<T: Send + Sync>() {}
 
