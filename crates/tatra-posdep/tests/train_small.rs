@@ -55,6 +55,13 @@ fn train_save_load_annotate_resume() {
     // The output is valid CoNLL-U.
     let text = tatra_core::conllu::to_string(&doc);
     tatra_core::conllu::read_str(&text, "out").unwrap();
+    // A sentence annotated alone gets what it gets in a padded batch.
+    for s in doc.sentences.iter().take(5) {
+        let mut alone = vec![s.clone()];
+        posdep.annotate(&enc, &mut alone).unwrap();
+        let tags = |s: &tatra_core::Sentence| s.words().map(|w| (w.upos.clone(), w.head, w.deprel.clone())).collect::<Vec<_>>();
+        assert_eq!(tags(&alone[0]), tags(s));
+    }
 
     // Another encoder: refused, naming both.
     let other = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex()).unwrap();
