@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Installs a package trained beside the shipped one (`OUT_ROOT=target/retrain
 scripts/train.sh …`) in its place: copies the zip to DEST with the training command it
-records rewritten to name DEST as `--out` and the UD files as `../shared/ud/…` (so no
+records rewritten to name DEST as `--out` and the UD and UniversalNER files as
+`../shared/ud/…` and `../shared/uner/…` (so no
 machine's paths are committed); the package's checksum of package.json follows. The
 weights and every other file are copied byte for byte.
 
@@ -19,7 +20,8 @@ for k, a in enumerate(args):
     if k > 0 and args[k - 1] == "--out":
         args[k] = dst
     else:
-        args[k] = re.sub(r"^.*?/ud/(UD_[^/]+/)", r"../shared/ud/\1", a)
+        a = re.sub(r"^.*?/ud/(UD_[^/]+/)", r"../shared/ud/\1", a)
+        args[k] = re.sub(r"^.*?/uner/(UNER_[^/]+/)", r"../shared/uner/\1", a)
 pkg["command"] = shlex.join(args)
 files["package.json"] = json.dumps(pkg, indent=2, ensure_ascii=False).encode()
 sums = json.loads(files["checksums.json"])

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Train (or resume) the NER packages and record their dev/test scores: the recipe behind
 # models/<treebank>/ner.zip. English trains on UNER English-EWT dev (its test is held
-# out: evaluated only) and ships beside the English-LinES models.
+# out: evaluated only) and ships beside the English-LinES models. Slovak and Danish train
+# on their own train file plus the other UNER training data here (Danish or Slovak train,
+# English-EWT dev: cross-lingual transfer through the shared encoder); their own dev file
+# chooses the epoch. OUT_ROOT (default models) trains beside the shipped packages.
 #
 #   scripts/train-ner.sh sk_snk da_ddt en
 set -euo pipefail
@@ -9,23 +12,27 @@ cd "$(dirname "$0")/.."
 SHARED=${TATRA_SHARED:-../shared}
 BIN=${TATRA_BIN:-target/release/tatra}
 MAX_MINUTES=${MAX_MINUTES:-30}
+OUT_ROOT=${OUT_ROOT:-models}
+U=$SHARED/uner
 for what in "$@"; do
   case $what in
-    sk_snk) d=UNER_Slovak-SNK; tb=sk_snk; lang=slovak; train=$d/sk_snk-ud-train.iob2; dev=$d/sk_snk-ud-dev.iob2; test=$d/sk_snk-ud-test.iob2;;
-    da_ddt) d=UNER_Danish-DDT; tb=da_ddt; lang=danish; train=$d/da_ddt-ud-train.iob2; dev=$d/da_ddt-ud-dev.iob2; test=$d/da_ddt-ud-test.iob2;;
-    en) d=UNER_English-EWT; tb=en_lines; lang=english; train=$d/en_ewt-ud-dev.iob2; dev=$d/en_ewt-ud-dev.iob2; test=$d/en_ewt-ud-test.iob2;;
+    sk_snk) d=UNER_Slovak-SNK; tb=sk_snk; lang=slovak; train=$d/sk_snk-ud-train.iob2; dev=$d/sk_snk-ud-dev.iob2; test=$d/sk_snk-ud-test.iob2
+      also=(--also-train "$U/UNER_Danish-DDT/da_ddt-ud-train.iob2" --also-train "$U/UNER_English-EWT/en_ewt-ud-dev.iob2");;
+    da_ddt) d=UNER_Danish-DDT; tb=da_ddt; lang=danish; train=$d/da_ddt-ud-train.iob2; dev=$d/da_ddt-ud-dev.iob2; test=$d/da_ddt-ud-test.iob2
+      also=(--also-train "$U/UNER_Slovak-SNK/sk_snk-ud-train.iob2" --also-train "$U/UNER_English-EWT/en_ewt-ud-dev.iob2");;
+    en) d=UNER_English-EWT; tb=en_lines; lang=english; train=$d/en_ewt-ud-dev.iob2; dev=$d/en_ewt-ud-dev.iob2; test=$d/en_ewt-ud-test.iob2; also=();;
     *) echo "unknown: $what (sk_snk, da_ddt, en)" >&2; exit 2;;
   esac
-  out=models/$tb/ner.zip
+  out=$OUT_ROOT/$tb/ner.zip
   if [[ -f $out && ! -e $out.ckpt ]]; then echo "$out exists, skipped"; continue; fi
-  mkdir -p models/$tb docs/train-logs
+  mkdir -p "$OUT_ROOT/$tb" docs/train-logs
   resume=(); [[ -e $out.ckpt ]] && resume=(--resume)
   log=docs/train-logs/$tb.ner.log
   # English: dev is also the training file, so early stopping cannot use it: fixed epochs.
   extra=(--patience 3); [[ $what == en ]] && extra=(--patience 100 --max-epochs 8)
   "$BIN" train ner --train "$SHARED/uner/$train" --dev "$SHARED/uner/$dev" --out "$out" --lang "$lang" \
     --treebank "$tb" --licence "CC BY-SA 4.0" --lr 3e-3 --batch-tokens 1024 --max-minutes "$MAX_MINUTES" \
-    "${extra[@]}" "${resume[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
+    "${also[@]}" "${extra[@]}" "${resume[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
   "$BIN" train ner-scores --package "$out" --dev "$SHARED/uner/$dev" --test "$SHARED/uner/$test" >> "$log" 2>&1
   # Keep the checkpoint when the run stopped on its time budget (run again to go on).
   if grep -E "early stop|stopping: time budget|^train:" "$log" | tail -1 | grep -q "early stop"; then rm -rf "$out.ckpt"; fi

@@ -9,7 +9,8 @@
 # OUT_ROOT is where packages go (default models; another folder trains beside the shipped
 # package, to compare before replacing it), DEPTH the encoder layers read (default 8; 0 for
 # all 12, to resume a checkpoint of an older full-depth run: a checkpoint only resumes
-# with the adapter settings it was trained with).
+# with the adapter settings it was trained with), SUFFIXES the posdep suffix lengths
+# embedded (default 4; 0 to resume a checkpoint trained without them).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
 # resumed (a run cut by MAX_MINUTES keeps it; an early-stopped one removes it). Logs go to
 # docs/train-logs/<treebank>.<stage>.log. Chinese-GSD, Japanese-GSD and Danish-DDT have no
@@ -21,9 +22,10 @@ BIN=${TATRA_BIN:-target/release/tatra}
 MAX_MINUTES=${MAX_MINUTES:-40}
 OUT_ROOT=${OUT_ROOT:-models}
 DEPTH=${DEPTH:-8}
+SUFFIXES=${SUFFIXES:-4}
 stage=$1; shift
 case $stage in
-  posdep) extra=(--lr 3e-3 --batch-tokens 512 --mix --depth $DEPTH --first-last --max-epochs 30 --patience 5);;
+  posdep) extra=(--lr 3e-3 --batch-tokens 512 --mix --depth $DEPTH --first-last --suffixes $SUFFIXES --max-epochs 30 --patience 5);;
   tokenize) extra=(--lr 3e-3 --batch-tokens 1024 --max-epochs 20 --patience 3 --depth $DEPTH);;
   *) echo "unknown stage $stage (posdep, tokenize)" >&2; exit 2;;
 esac

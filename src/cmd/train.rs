@@ -47,6 +47,10 @@ struct NerArgs {
     /// Dropout before the tag classifier.
     #[arg(long, default_value_t = 0.2)]
     dropout: f64,
+    /// More IOB2 training files, added to `--train` (e.g. other languages' UniversalNER
+    /// data, for cross-lingual transfer through the shared encoder); repeatable.
+    #[arg(long, value_name = "FILE")]
+    also_train: Vec<PathBuf>,
 }
 
 fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
@@ -58,6 +62,7 @@ fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
         adapters: adapters(p),
         dropout: t.dropout,
         first_last: p.first_last,
+        also_train: t.also_train.clone(),
     };
     let report = tatra_ner::train::train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -295,6 +300,10 @@ struct PosdepArgs {
     /// Arc scores get a learned bias per head–dependent distance up to ±N (posdep; 0: none).
     #[arg(long, default_value_t = 0)]
     distance: usize,
+    /// posdep: word vectors also carry learned embeddings of the word's last 1..N
+    /// characters (lowercased, hashed into 4,096 rows per length; 0: none).
+    #[arg(long, default_value_t = 0)]
+    suffixes: usize,
     #[arg(long, default_value_t = 40)]
     max_epochs: usize,
     /// Stop after this many epochs without dev improvement.
@@ -430,6 +439,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         heads: HeadConfig { distance: p.distance, ..HeadConfig::default() },
         mix: p.mix,
         first_last: p.first_last,
+        suffixes: (p.suffixes > 0).then_some(tatra_posdep::model::SuffixConfig { max_len: p.suffixes, buckets: 4096, dim: 32 }),
     };
     let report = train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -30,6 +30,9 @@ pub struct TrainOptions {
     pub dropout: f64,
     /// Tag scores from each token's first and last piece (see [`NerConfig::first_last`]).
     pub first_last: bool,
+    /// More training files, read after `prov.train` (other languages' data: the encoder is
+    /// multilingual); recorded in the package's training data.
+    pub also_train: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -117,7 +120,12 @@ impl Trainee for Job<'_> {
     }
 
     fn meta(&self, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
-        self.o.prov.meta("ner", &self.encoder.identity(), &self.o.adapters, seconds, dev)
+        let mut m = self.o.prov.meta("ner", &self.encoder.identity(), &self.o.adapters, seconds, dev);
+        for f in &self.o.also_train {
+            let name = f.file_name().map_or_else(|| f.display().to_string(), |n| n.to_string_lossy().into_owned());
+            m.training_data.push_str(&format!("; also train {name}"));
+        }
+        m
     }
 }
 
@@ -137,7 +145,10 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
             eprintln!("{s}");
         }
     };
-    let train = iob2::read_file(&o.prov.train).map_err(NerError::Other)?;
+    let mut train = iob2::read_file(&o.prov.train).map_err(NerError::Other)?;
+    for f in &o.also_train {
+        train.extend(iob2::read_file(f).map_err(NerError::Other)?);
+    }
     let dev = iob2::read_file(&o.prov.dev).map_err(NerError::Other)?;
     // Tags: O first, then B-/I- of each type seen in training, sorted.
     let mut types: Vec<String> = train.iter().flat_map(|s| &s.tags).filter_map(|t| t.get(2..).map(String::from)).collect();

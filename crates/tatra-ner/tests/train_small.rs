@@ -27,6 +27,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         // The first+last classifiers (the first-piece path runs in every pipeline test
         // through the shipped Slovak package).
         first_last: true,
+        also_train: vec![dir.join("more.iob2")],
     }
 }
 
@@ -36,6 +37,7 @@ fn train_resume_load_tag() {
     let dir = tempfile::tempdir().unwrap();
     slice(&dev, 60, &dir.path().join("train.iob2"));
     slice(&dev, 20, &dir.path().join("dev.iob2"));
+    slice(&dev, 10, &dir.path().join("more.iob2"));
     let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
     let report = train(&enc, &options(dir.path(), 2, false)).unwrap();
     assert_eq!(report.epochs, 2);
@@ -48,6 +50,7 @@ fn train_resume_load_tag() {
     assert_eq!(ner.meta.stage, "ner");
     assert!(ner.config.first_last && ner.net.head_last.is_some());
     assert!(ner.meta.dev_scores.contains_key("F1"));
+    assert!(ner.meta.training_data.ends_with("; also train more.iob2"), "{}", ner.meta.training_data);
     let gold = tatra_ner::iob2::read_file(&dir.path().join("dev.iob2")).unwrap();
     let forms: Vec<Vec<String>> = gold.iter().map(|s| s.forms.clone()).collect();
     let tags = ner.tag(&enc, &forms).unwrap();

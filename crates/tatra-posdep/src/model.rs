@@ -3,7 +3,10 @@
 //! parser (Dozat & Manning) scoring every head for every word and a biaffine labeller
 //! for the relation to the chosen head (optionally with a learned bias per head–dependent
 //! distance). Word vectors are the first subword piece of each word, or the first and the
-//! last side by side; the root is the sequence's first special token.
+//! last side by side; the root is the sequence's first special token. Optionally each
+//! word vector is extended by learned embeddings of the word's last 1..N characters
+//! (lowercased, hashed into buckets: [`SuffixConfig`]), which the frozen encoder's pieces
+//! do not expose for words it splits badly.
 
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
@@ -146,6 +149,45 @@ impl Heads {
     }
 }
 
+/// Embeddings of each word's last 1..`max_len` characters, appended to its vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuffixConfig {
+    pub max_len: usize,
+    /// Rows per suffix length (row 0: the word is shorter than that length).
+    pub buckets: usize,
+    /// Width of each length's embedding.
+    pub dim: usize,
+}
+
+impl SuffixConfig {
+    /// Width added to a word vector.
+    pub fn width(&self) -> usize {
+        self.max_len * self.dim
+    }
+
+    /// The embedding rows of a word's suffixes, one per length; `None` (the root): row 0
+    /// of each length.
+    pub fn ids(&self, form: Option<&str>) -> Vec<i64> {
+        let chars: Vec<char> = form.map(|f| f.chars().flat_map(char::to_lowercase).collect()).unwrap_or_default();
+        (1..=self.max_len)
+            .map(|len| {
+                let row = if chars.len() < len {
+                    0
+                } else {
+                    // FNV-1a over the suffix's UTF-8 bytes: stable across builds and platforms.
+                    let suffix: String = chars[chars.len() - len..].iter().collect();
+                    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+                    for b in suffix.bytes() {
+                        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+                    }
+                    1 + (hash % (self.buckets.max(2) as u64 - 1)) as usize
+                };
+                ((len - 1) * self.buckets + row) as i64
+            })
+            .collect()
+    }
+}
+
 /// The whole trainable network of a posdep package.
 #[derive(Module, Debug)]
 pub struct PosdepNet {
@@ -153,9 +195,26 @@ pub struct PosdepNet {
     pub heads: Heads,
     /// Scalar mix of the adapted layers' outputs (absent in older packages: last layer).
     pub mix: Option<ScalarMix>,
+    /// Suffix embeddings `[max_len * buckets, dim]` (packages without: none).
+    pub suffix: Option<Param<Tensor<2>>>,
 }
 
 impl PosdepNet {
+    /// Word vectors `[b, w + 1, width]` extended by the suffix embeddings of `ids`
+    /// (`[b, (w + 1) * max_len]`, see [`SuffixConfig::ids`]).
+    pub fn with_suffixes(&self, words: Tensor<3>, ids: Option<Tensor<2, Int>>) -> Tensor<3> {
+        match (&self.suffix, ids) {
+            (Some(table), Some(ids)) => {
+                let [b, w1, _] = words.dims();
+                let [_, n] = ids.dims();
+                let dim = table.val().dims()[1];
+                let e = table.val().select(0, ids.reshape([b * n])).reshape([b, w1, (n / w1) * dim]);
+                Tensor::cat(vec![words, e], 2)
+            }
+            _ => words,
+        }
+    }
+
     /// Piece vectors for the heads from lower-layer states.
     pub fn encode(&self, x: Tensor<3>, bias: &Tensor<4>) -> Tensor<3> {
         match &self.mix {
@@ -166,3 +225,27 @@ impl PosdepNet {
 }
 
 pub use tatra_adapters::cross_entropy;
+
+#[cfg(test)]
+mod tests {
+    use super::SuffixConfig;
+
+    #[test]
+    fn suffix_rows() {
+        let c = SuffixConfig { max_len: 4, buckets: 4096, dim: 32 };
+        let ids = c.ids(Some("Mestách"));
+        assert_eq!(ids.len(), 4);
+        // One row per length, each inside its own block, never the "too short" row.
+        for (k, &id) in ids.iter().enumerate() {
+            let (lo, hi) = ((k * 4096) as i64, ((k + 1) * 4096) as i64);
+            assert!(id > lo && id < hi, "{ids:?}");
+        }
+        // Case does not matter; a word shares its suffix rows with other words that end alike.
+        assert_eq!(ids, c.ids(Some("MESTÁCH")));
+        assert_eq!(ids[..3], c.ids(Some("horách"))[..3]);
+        assert_ne!(ids[0], c.ids(Some("mesta"))[0]);
+        // Shorter words and the root read the "too short" rows (0 of each block).
+        assert_eq!(c.ids(Some("je")), vec![c.ids(Some("je"))[0], c.ids(Some("je"))[1], 2 * 4096, 3 * 4096]);
+        assert_eq!(c.ids(None), vec![0, 4096, 2 * 4096, 3 * 4096]);
+    }
+}

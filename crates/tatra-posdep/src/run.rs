@@ -15,7 +15,7 @@ use tatra_encoder::{Encoder, to_vec};
 
 use crate::data::Vocabs;
 use crate::lemma;
-use crate::model::{HeadConfig, Heads, PosdepNet};
+use crate::model::{HeadConfig, Heads, PosdepNet, SuffixConfig};
 use crate::tree;
 
 const NEG: f32 = -1.0e9;
@@ -34,12 +34,33 @@ pub struct PosdepConfig {
     /// Word vectors are the first and the last piece side by side (else the first).
     #[serde(default)]
     pub first_last: bool,
+    /// Word vectors also carry embeddings of the word's last characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suffixes: Option<SuffixConfig>,
 }
 
 impl PosdepConfig {
     /// How piece vectors become word vectors.
     pub fn pooling(&self) -> Pooling {
         if self.first_last { Pooling::FirstLast } else { Pooling::First }
+    }
+
+    /// `[b, (w + 1) * max_len]` suffix rows of sentences' words (position 0: the root;
+    /// padding: row 0), or `None` without suffix embeddings.
+    pub fn suffix_ids<'a>(&self, sentences: impl Iterator<Item = Vec<&'a str>>, w: usize, device: &Device) -> Option<Tensor<2, Int>> {
+        let c = self.suffixes?;
+        let mut ids = Vec::new();
+        let mut b = 0;
+        for forms in sentences {
+            let mut row = c.ids(None);
+            for k in 0..w {
+                row.extend(c.ids(forms.get(k).copied()));
+            }
+            // Padding past the sentence's end reads the root's rows: masked out anyway.
+            ids.extend(row);
+            b += 1;
+        }
+        Some(Tensor::<2, Int>::from_data(TensorData::new(ids, [b, (w + 1) * c.max_len]), device))
     }
 }
 
@@ -62,8 +83,9 @@ impl Posdep {
     pub fn fresh(encoder: &Encoder, config: PosdepConfig, device: &Device) -> PosdepNet {
         let top = AdaptedTop::new(encoder, &config.adapters, device);
         let mix = config.mix.then(|| tatra_adapters::ScalarMix::new(top.layers.len() + 1, device));
-        let width = config.pooling().width(encoder.hidden_size());
-        PosdepNet { top, heads: Heads::new(width, &config.vocabs, &config.heads, device), mix }
+        let width = config.pooling().width(encoder.hidden_size()) + config.suffixes.map_or(0, |c| c.width());
+        let suffix = config.suffixes.map(|c| tatra_adapters::zeros_param([c.max_len * c.buckets, c.dim], device));
+        PosdepNet { top, heads: Heads::new(width, &config.vocabs, &config.heads, device), mix, suffix }
     }
 
     /// Loads a package for this encoder.
@@ -176,6 +198,8 @@ impl Posdep {
             let (x, _, w1) = pad_batch(&states, wd, device);
             let w = w1 - 1;
             let nw: Vec<usize> = states.iter().map(|s| s.len() / wd - 1).collect();
+            let forms = batch.iter().map(|&i| sentences[i].words().map(|x| x.form.as_str()).collect());
+            let x = self.net.with_suffixes(x, self.config.suffix_ids(forms, w, device));
             let out = self.net.heads.forward(x, head_mask(&nw, w, device));
             let v = &self.config.vocabs;
             let upos = argmax_rows(&to_vec(out.upos.clone()), batch.len() * w, v.upos.len());

@@ -32,6 +32,8 @@ pub struct TrainOptions {
     pub mix: bool,
     /// Word vectors from the first and the last piece (else the first).
     pub first_last: bool,
+    /// Suffix embeddings on word vectors (see [`crate::model::SuffixConfig`]).
+    pub suffixes: Option<crate::model::SuffixConfig>,
 }
 
 /// What training reports at the end.
@@ -61,12 +63,13 @@ struct BatchTensors {
     gather_last: Option<Tensor<3, Int>>,
     word_mask: Tensor<2>,
     head_bias: Tensor<3>,
+    suffix_ids: Option<Tensor<2, Int>>,
     gold: [Tensor<2, Int>; 6],
 }
 
 /// `pieces[i]`: for each word of sentence i, the piece its vector is read from (and, with
 /// first+last pooling, `lasts[i]` the second one).
-fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<usize>], lasts: Option<&[Vec<usize>]>, h: usize, device: &Device) -> BatchTensors {
+fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<usize>], lasts: Option<&[Vec<usize>]>, cfg: &PosdepConfig, h: usize, device: &Device) -> BatchTensors {
     let states: Vec<&[f32]> = ids.iter().map(|&i| lower[i][0].as_slice()).collect();
     let (x, bias, _) = pad_batch(&states, h, device);
     let w = ids.iter().map(|&i| ex[i].words.len()).max().unwrap_or(1);
@@ -103,6 +106,7 @@ fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<u
         gather_last,
         word_mask: Tensor::from_data(TensorData::new(mask, [b, w]), device),
         head_bias: head_mask(&lens, w, device),
+        suffix_ids: cfg.suffix_ids(ids.iter().map(|&i| ex[i].words.iter().map(String::as_str).collect()), w, device),
         gold: gold.map(|g| Tensor::<2, Int>::from_data(TensorData::new(g, [b, w]), device)),
     }
 }
@@ -113,6 +117,7 @@ fn loss(net: &PosdepNet, t: BatchTensors) -> Tensor<1> {
         Some(last) => Tensor::cat(vec![top.clone().gather(1, t.gather), top.gather(1, last)], 2),
         None => top.gather(1, t.gather),
     };
+    let words = net.with_suffixes(words, t.suffix_ids);
     let out = net.heads.forward(words, t.head_bias);
     let [g_upos, g_xpos, g_feats, g_lemma, g_head, g_rel] = t.gold;
     let m = t.word_mask;
@@ -176,7 +181,7 @@ impl Trainee for Job<'_> {
 
     fn loss(&self, net: &PosdepNet, batch: usize) -> Tensor<1> {
         let h = self.encoder.hidden_size();
-        let t = batch_tensors(&self.batches[batch], &self.ex, &self.lower, &self.first_pieces, self.last_pieces.as_deref(), h, &self.device);
+        let t = batch_tensors(&self.batches[batch], &self.ex, &self.lower, &self.first_pieces, self.last_pieces.as_deref(), &self.cfg, h, &self.device);
         loss(net, t)
     }
 
@@ -221,6 +226,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         use_lexicon: true,
         mix: o.mix,
         first_last: o.first_last,
+        suffixes: o.suffixes,
     };
     let ex = data::examples(&train_doc, &vocabs);
     log(format!(

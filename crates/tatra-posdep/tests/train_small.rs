@@ -19,6 +19,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         heads: HeadConfig { arc_dim: 16, label_dim: 8, dropout: 0.2, distance: 4 },
         mix: true,
         first_last: true,
+        suffixes: Some(tatra_posdep::model::SuffixConfig { max_len: 3, buckets: 64, dim: 4 }),
     }
 }
 
