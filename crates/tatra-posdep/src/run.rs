@@ -93,6 +93,14 @@ impl Posdep {
         let pkg = Package::read(path)?;
         pkg.check_encoder(&encoder.identity())?;
         let mut config: PosdepConfig = pkg.json("config.json")?;
+        if let Some(c) = config.suffixes
+            && (c.max_len == 0 || c.buckets < 2 || c.dim == 0)
+        {
+            return Err(PosdepError::Other(format!(
+                "{}: config.json has suffixes {c:?}; max_len and dim must be at least 1 and buckets at least 2 (retrain the package)",
+                path.display()
+            )));
+        }
         config.vocabs.reindex();
         let lexicon: HashMap<String, String> = pkg.json("lemmas.json")?;
         let net = pkg.weights_into(Self::fresh(encoder, config.clone(), encoder.device()))?;
