@@ -122,8 +122,7 @@ impl Trainee for Job<'_> {
     fn meta(&self, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
         let mut m = self.o.prov.meta("ner", &self.encoder.identity(), &self.o.adapters, seconds, dev);
         for f in &self.o.also_train {
-            let name = f.file_name().map_or_else(|| f.display().to_string(), |n| n.to_string_lossy().into_owned());
-            m.training_data.push_str(&format!("; also train {name}"));
+            m.training_data.push_str(&format!("; also train {}", tatra_adapters::package::file_name(f)));
         }
         m
     }
