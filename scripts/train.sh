@@ -10,7 +10,9 @@
 # package, to compare before replacing it), DEPTH the encoder layers read (default 8; 0 for
 # all 12, to resume a checkpoint of an older full-depth run: a checkpoint only resumes
 # with the adapter settings it was trained with), SUFFIXES the posdep suffix lengths
-# embedded (default 4; 0 to resume a checkpoint trained without them).
+# embedded (default 4; 0 to resume a checkpoint trained without them, or to rebuild the
+# shipped posdep packages of sk_snk, hu_szeged, en_lines, vi_vtb, zh_gsd, ja_gsd and da_ddt,
+# trained before suffixes were in the recipe; each package records its exact command).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
 # resumed (a run cut by MAX_MINUTES keeps it; an early-stopped one removes it). Logs go to
 # docs/train-logs/<treebank>.<stage>.log. Chinese-GSD, Japanese-GSD and Danish-DDT have no
