@@ -63,6 +63,7 @@ fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
         dropout: t.dropout,
         first_last: p.first_last,
         also_train: t.also_train.clone(),
+        lstm: p.lstm,
     };
     let report = tatra_ner::train::train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -304,6 +305,13 @@ struct PosdepArgs {
     /// characters (lowercased, hashed into 4,096 rows per length; 0: none).
     #[arg(long, default_value_t = 0)]
     suffixes: usize,
+    /// A word-level BiLSTM of width N per direction over the word vectors (posdep) or
+    /// token vectors (NER), its outputs appended to them before the heads (0: none).
+    #[arg(long, default_value_t = 0)]
+    lstm: usize,
+    /// posdep: stacked BiLSTM layers (with `--lstm`; NER has one).
+    #[arg(long, default_value_t = 1)]
+    lstm_layers: usize,
     #[arg(long, default_value_t = 40)]
     max_epochs: usize,
     /// Stop after this many epochs without dev improvement.
@@ -436,7 +444,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         prov: provenance(&p),
         schedule: schedule(&p),
         adapters: adapters(&p),
-        heads: HeadConfig { distance: p.distance, ..HeadConfig::default() },
+        heads: HeadConfig { distance: p.distance, lstm: p.lstm, lstm_layers: p.lstm_layers, ..HeadConfig::default() },
         mix: p.mix,
         first_last: p.first_last,
         suffixes: (p.suffixes > 0).then_some(tatra_posdep::model::SuffixConfig { max_len: p.suffixes, buckets: 4096, dim: 32 }),

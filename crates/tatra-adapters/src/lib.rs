@@ -6,11 +6,13 @@
 //!   layers: a stage may stop below the top) with one adapter each
 //!   (AdapterDrop: the layers below run without adapters, once per sentence, and their
 //!   output is shared by every stage and cached during training);
+//! - [`lstm`]: a word-level BiLSTM that stages may put between word vectors and heads;
 //! - [`params`]: export and import of a module's parameters by path (safetensors);
 //! - [`package`]: the adapter package, one zip file per language and stage;
 //! - [`train`]: the training loop every stage shares (schedule, checkpoints, resume);
 //! - `testkit` (feature `testkit`): set-up shared by the stages' training tests.
 
+pub mod lstm;
 pub mod package;
 pub mod params;
 pub mod train;

@@ -4,7 +4,8 @@
 //! - [`iob2`]: UniversalNER's IOB2 files;
 //! - [`spans`]: tags ↔ spans, IOB2-constrained Viterbi decoding (never an `I-X` without
 //!   its `B-X`), exact-span evaluation as conlleval/seqeval;
-//! - [`Ner`]: the network (adapted top layers, scalar mix, tag classifier), packages,
+//! - [`Ner`]: the network (adapted top layers, scalar mix, tag classifier on pieces, or
+//!   token vectors through a BiLSTM then the classifier), packages,
 //!   annotation of sentences (`NER=…` in MISC, [`tatra_core::Entity`] spans);
 //! - [`train`]: `tatra train ner`.
 
@@ -20,6 +21,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::log_softmax;
 use serde::{Deserialize, Serialize};
 use tatra_adapters::package::{Meta, Package};
+use tatra_adapters::lstm::BiLstm;
 use tatra_adapters::{AdaptedTop, AdapterConfig, ScalarMix, pad_batch};
 use tatra_core::{Entity, Sentence, misc_set};
 use tatra_encoder::words::{Layout, Pooling, length_batches, stitch_and_pool};
@@ -48,6 +50,22 @@ pub struct NerConfig {
     /// the last piece, added), not the first alone: the last piece carries the ending.
     #[serde(default)]
     pub first_last: bool,
+    /// Width per direction of a token-level BiLSTM between token vectors (first piece, or
+    /// first and last side by side) and the classifier (0: none, as in older packages,
+    /// which classify pieces).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lstm: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl NerConfig {
+    /// How piece vectors become token vectors (BiLSTM models).
+    pub fn pooling(&self) -> Pooling {
+        if self.first_last { Pooling::FirstLast } else { Pooling::First }
+    }
 }
 
 #[derive(Module, Debug)]
@@ -58,15 +76,35 @@ pub struct NerNet {
     /// The last piece's classifier (`first_last` models).
     pub head_last: Option<Linear>,
     pub dropout: Dropout,
+    /// Token-level BiLSTM (`lstm` models: `head` then reads token vectors and its outputs).
+    pub lstm: Vec<BiLstm>,
 }
 
 impl NerNet {
     /// Per-piece tag scores `[b, l, tags]` from lower-layer states, and with `first_last`
     /// the last-piece classifier's `[b, l, tags]` (a token scores first + last).
     pub fn forward(&self, x: Tensor<3>, bias: &Tensor<4>) -> (Tensor<3>, Option<Tensor<3>>) {
+        if !self.lstm.is_empty() {
+            // BiLSTM models score tokens, not pieces: see `pieces` and `forward_tokens`.
+            return (self.pieces(x, bias), None);
+        }
         let y = self.dropout.forward(self.mix.forward(self.top.forward_all(x, bias)));
         let last = self.head_last.as_ref().map(|h| h.forward(y.clone()));
         (self.head.forward(y), last)
+    }
+}
+
+impl NerNet {
+    /// Piece vectors (the mix of the adapted layers) from lower-layer states.
+    pub fn pieces(&self, x: Tensor<3>, bias: &Tensor<4>) -> Tensor<3> {
+        self.mix.forward(self.top.forward_all(x, bias))
+    }
+
+    /// Tag scores `[b, t, tags]` of token vectors `[b, t, d]` (`mask`: `[b, t]`, 1 for
+    /// real tokens) through the BiLSTM (models with one).
+    pub fn forward_tokens(&self, tokens: Tensor<3>, mask: &Tensor<2>) -> Tensor<3> {
+        let x = tatra_adapters::lstm::contextualise(&self.lstm, &self.dropout, tokens, mask);
+        self.head.forward(self.dropout.forward(x))
     }
 }
 
@@ -97,14 +135,21 @@ impl Ner {
     pub fn fresh(encoder: &Encoder, config: &NerConfig, device: &burn::tensor::Device) -> NerNet {
         let top = AdaptedTop::new(encoder, &config.adapters, device);
         let mix = ScalarMix::new(top.layers.len() + 1, device);
+        let (h, k) = (encoder.hidden_size(), config.tags.len().max(1));
+        let dropout = DropoutConfig::new(config.dropout).init();
+        if config.lstm > 0 {
+            let d = config.pooling().width(h);
+            let lstm = tatra_adapters::lstm::stack(d, config.lstm, 1, device);
+            let width = d + tatra_adapters::lstm::added_width(config.lstm, lstm.len());
+            return NerNet { top, mix, head: LinearConfig::new(width, k).init(device), head_last: None, dropout, lstm };
+        }
         NerNet {
             top,
             mix,
-            head: LinearConfig::new(encoder.hidden_size(), config.tags.len().max(1)).init(device),
-            head_last: config
-                .first_last
-                .then(|| LinearConfig::new(encoder.hidden_size(), config.tags.len().max(1)).init(device)),
-            dropout: DropoutConfig::new(config.dropout).init(),
+            head: LinearConfig::new(h, k).init(device),
+            head_last: config.first_last.then(|| LinearConfig::new(h, k).init(device)),
+            dropout,
+            lstm: Vec::new(),
         }
     }
 
@@ -132,6 +177,9 @@ impl Ner {
             }
         }
         let lens: Vec<Vec<u32>> = seqs.iter().map(|&(s, w)| vec![0; lower[s][w].len() / h]).collect();
+        if !self.net.lstm.is_empty() {
+            return self.tag_lower_tokens(lay, lower, &seqs, &lens, h, decoding);
+        }
         // Scores per piece (tags wide), per window.
         let mut outs: Vec<Vec<Vec<f32>>> = lower.iter().map(|l| vec![Vec::new(); l.len()]).collect();
         for batch in length_batches(&lens, 4096) {
@@ -166,6 +214,43 @@ impl Ner {
                 self.decode(&scores, decoding)
             })
             .collect()
+    }
+
+    /// [`Ner::tag_lower`] for BiLSTM models: piece vectors of every window, token vectors
+    /// per sentence, then the BiLSTM and classifier over sentences batched by length.
+    fn tag_lower_tokens(&self, lay: &[Layout], lower: &[Vec<Vec<f32>>], seqs: &[(usize, usize)], lens: &[Vec<u32>], h: usize, decoding: Decoding) -> Vec<Vec<String>> {
+        let device = self.net.head.weight.val().device();
+        let k = self.config.tags.len();
+        let mut top: Vec<Vec<Vec<f32>>> = lower.iter().map(|l| vec![Vec::new(); l.len()]).collect();
+        for batch in length_batches(lens, 4096) {
+            let states: Vec<&[f32]> = batch.iter().map(|&i| lower[seqs[i].0][seqs[i].1].as_slice()).collect();
+            let (x, bias, l) = pad_batch(&states, h, &device);
+            let y = to_vec(self.net.pieces(x, &bias));
+            for (b, &i) in batch.iter().enumerate() {
+                top[seqs[i].0][seqs[i].1] = y[b * l * h..b * l * h + states[b].len()].to_vec();
+            }
+        }
+        let pooling = self.config.pooling();
+        let d = pooling.width(h);
+        let tokens: Vec<Vec<f32>> = lay.iter().zip(&top).map(|(l, o)| stitch_and_pool(l, o, h, pooling)).collect();
+        let mut out: Vec<Vec<String>> = vec![Vec::new(); tokens.len()];
+        let counts: Vec<Vec<u32>> = tokens.iter().map(|t| vec![0; t.len() / d]).collect();
+        for batch in length_batches(&counts, 8192) {
+            let batch: Vec<usize> = batch.into_iter().filter(|&i| !tokens[i].is_empty()).collect();
+            if batch.is_empty() {
+                continue;
+            }
+            let states: Vec<&[f32]> = batch.iter().map(|&i| tokens[i].as_slice()).collect();
+            let (x, _, t) = pad_batch(&states, d, &device);
+            let n: Vec<usize> = states.iter().map(|s| s.len() / d).collect();
+            let mask = tatra_adapters::lstm::length_mask(&n, t, &device);
+            let y = to_vec(log_softmax(self.net.forward_tokens(x, &mask), 2));
+            for (b, &i) in batch.iter().enumerate() {
+                let scores: Vec<Vec<f32>> = (0..n[b]).map(|j| y[(b * t + j) * k..(b * t + j + 1) * k].to_vec()).collect();
+                out[i] = self.decode(&scores, decoding);
+            }
+        }
+        out
     }
 
     /// Tags from per-token log-probabilities.

@@ -33,6 +33,8 @@ pub struct TrainOptions {
     /// More training files, read after `prov.train` (other languages' data: the encoder is
     /// multilingual); recorded in the package's training data.
     pub also_train: Vec<std::path::PathBuf>,
+    /// Width per direction of a token-level BiLSTM (see [`NerConfig::lstm`]; 0: none).
+    pub lstm: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,6 +76,38 @@ struct Job<'a> {
     dev_lower: Vec<Vec<Vec<f32>>>,
 }
 
+impl Job<'_> {
+    /// The loss of BiLSTM models: token vectors gathered from the pieces, then the
+    /// BiLSTM and classifier over tokens.
+    fn token_loss(&self, net: &NerNet, ids: &[usize], x: Tensor<3>, bias: &Tensor<4>) -> Tensor<1> {
+        let h = self.encoder.hidden_size();
+        let b = ids.len();
+        let t = ids.iter().map(|&i| self.train[i].forms.len()).max().unwrap_or(1).max(1);
+        let mut first = vec![0i64; b * t];
+        let mut last = vec![0i64; b * t];
+        let mut g = vec![0i64; b * t];
+        for (k, &i) in ids.iter().enumerate() {
+            for (j, r) in self.lay[i].pieces.word_ranges.iter().enumerate() {
+                first[k * t + j] = (r.0 + 1) as i64; // +1: the leading special token
+                last[k * t + j] = (r.1.max(r.0 + 1) - 1 + 1) as i64;
+                g[k * t + j] = self.index.get(self.train[i].tags[j].as_str()).copied().unwrap_or(0) as i64;
+            }
+        }
+        let n: Vec<usize> = ids.iter().map(|&i| self.train[i].forms.len()).collect();
+        let index = |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [b, t]), &self.device).unsqueeze_dim::<3>(2).repeat_dim(2, h);
+        let pieces = net.pieces(x, bias);
+        let tokens = if self.cfg.first_last {
+            Tensor::cat(vec![pieces.clone().gather(1, index(first)), pieces.gather(1, index(last))], 2)
+        } else {
+            pieces.gather(1, index(first))
+        };
+        let mask = tatra_adapters::lstm::length_mask(&n, t, &self.device);
+        let logits = net.forward_tokens(tokens, &mask);
+        let g = Tensor::<2, Int>::from_data(TensorData::new(g, [b, t]), &self.device);
+        cross_entropy(logits, g, mask)
+    }
+}
+
 impl Trainee for Job<'_> {
     type Net = NerNet;
     type Error = NerError;
@@ -82,6 +116,9 @@ impl Trainee for Job<'_> {
         let ids = &self.batches[batch];
         let states: Vec<&[f32]> = ids.iter().map(|&i| self.lower[i][0].as_slice()).collect();
         let (x, bias, l) = pad_batch(&states, self.encoder.hidden_size(), &self.device);
+        if !net.lstm.is_empty() {
+            return self.token_loss(net, ids, x, &bias);
+        }
         let mut g = vec![0i64; ids.len() * l];
         let mut m = vec![0f32; ids.len() * l];
         // For each position, where its token's last piece is (itself off a token's start).
@@ -159,7 +196,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
         tags.push(format!("I-{t}"));
     }
     let index: HashMap<String, usize> = tags.iter().enumerate().map(|(i, t)| (t.clone(), i)).collect();
-    let cfg = NerConfig { adapters: o.adapters.clone(), tags, decoding: Decoding::Viterbi, dropout: o.dropout, first_last: o.first_last };
+    let cfg = NerConfig { adapters: o.adapters.clone(), tags, decoding: Decoding::Viterbi, dropout: o.dropout, first_last: o.first_last, lstm: o.lstm };
     log(format!("train: {} sentences, {} tokens; types: {}", train.len(), train.iter().map(|s| s.forms.len()).sum::<usize>(), types.join(" ")));
 
     let upto = AdaptedTop::first_layer(encoder, &o.adapters);

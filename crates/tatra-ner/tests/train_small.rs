@@ -28,6 +28,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         // through the shipped Slovak package).
         first_last: true,
         also_train: vec![dir.join("more.iob2")],
+        lstm: 0,
     }
 }
 
@@ -64,4 +65,38 @@ fn train_resume_load_tag() {
             }
         }
     }
+}
+
+#[test]
+fn token_bilstm() {
+    let Some(dev) = tatra_core::shared::shared_path("uner/UNER_Danish-DDT/da_ddt-ud-dev.iob2") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    slice(&dev, 40, &dir.path().join("train.iob2"));
+    slice(&dev, 12, &dir.path().join("dev.iob2"));
+    slice(&dev, 5, &dir.path().join("more.iob2"));
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
+    let o = TrainOptions { lstm: 5, ..options(dir.path(), 2, false) };
+    assert_eq!(train(&enc, &o).unwrap().epochs, 2);
+
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex()).unwrap();
+    let ner = Ner::load(&dir.path().join("da.ner.zip"), &enc).unwrap();
+    assert_eq!((ner.config.lstm, ner.net.lstm.len()), (5, 1));
+    assert!(ner.net.head_last.is_none());
+    let gold = tatra_ner::iob2::read_file(&dir.path().join("dev.iob2")).unwrap();
+    let forms: Vec<Vec<String>> = gold.iter().map(|s| s.forms.clone()).collect();
+    let tags = ner.tag(&enc, &forms).unwrap();
+    for (t, f) in tags.iter().zip(&forms) {
+        assert_eq!(t.len(), f.len());
+        for (i, tag) in t.iter().enumerate() {
+            if let Some(ty) = tag.strip_prefix("I-") {
+                assert!(i > 0 && t[i - 1].get(2..) == Some(ty), "{t:?}");
+            }
+        }
+    }
+    // A sentence tagged alone gets what it gets in a padded batch (the BiLSTM masks padding).
+    for (f, t) in forms.iter().zip(&tags).take(4) {
+        assert_eq!(&ner.tag(&enc, std::slice::from_ref(f)).unwrap()[0], t);
+    }
+    // No tokens: no tags.
+    assert_eq!(ner.tag(&enc, &[Vec::new()]).unwrap(), vec![Vec::<String>::new()]);
 }

@@ -13,6 +13,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
+use tatra_adapters::lstm::BiLstm;
 use tatra_adapters::{AdaptedTop, ScalarMix, zeros_param};
 
 use crate::data::Vocabs;
@@ -29,6 +30,25 @@ pub struct HeadConfig {
     /// ±`distance` (0: none, as in older packages).
     #[serde(default)]
     pub distance: usize,
+    /// Width of each direction of a word-level BiLSTM whose outputs are appended to the
+    /// word vectors before the heads (0: none, as in older packages).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lstm: usize,
+    /// Stacked BiLSTM layers (with `lstm` > 0).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub lstm_layers: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 fn default_dropout() -> f64 {
@@ -37,7 +57,7 @@ fn default_dropout() -> f64 {
 
 impl Default for HeadConfig {
     fn default() -> Self {
-        HeadConfig { arc_dim: 256, label_dim: 128, dropout: default_dropout(), distance: 0 }
+        HeadConfig { arc_dim: 256, label_dim: 128, dropout: default_dropout(), distance: 0, lstm: 0, lstm_layers: 1 }
     }
 }
 
@@ -197,6 +217,8 @@ pub struct PosdepNet {
     pub mix: Option<ScalarMix>,
     /// Suffix embeddings `[max_len * buckets, dim]` (packages without: none).
     pub suffix: Option<Param<Tensor<2>>>,
+    /// Word-level BiLSTM layers over the word vectors (packages without: none).
+    pub lstm: Vec<BiLstm>,
 }
 
 impl PosdepNet {
@@ -213,6 +235,12 @@ impl PosdepNet {
             }
             _ => words,
         }
+    }
+
+    /// Word vectors with the word-level BiLSTM's outputs appended (`mask`: `[b, w + 1]`,
+    /// 1 for the root and each word); unchanged without one.
+    pub fn contextualise(&self, words: Tensor<3>, mask: &Tensor<2>) -> Tensor<3> {
+        tatra_adapters::lstm::contextualise(&self.lstm, &self.heads.dropout, words, mask)
     }
 
     /// Piece vectors for the heads from lower-layer states.

@@ -85,7 +85,10 @@ impl Posdep {
         let mix = config.mix.then(|| tatra_adapters::ScalarMix::new(top.layers.len() + 1, device));
         let width = config.pooling().width(encoder.hidden_size()) + config.suffixes.map_or(0, |c| c.width());
         let suffix = config.suffixes.map(|c| tatra_adapters::zeros_param([c.max_len * c.buckets, c.dim], device));
-        PosdepNet { top, heads: Heads::new(width, &config.vocabs, &config.heads, device), mix, suffix }
+        let (l, n) = (config.heads.lstm, config.heads.lstm_layers);
+        let lstm = tatra_adapters::lstm::stack(width, l, n, device);
+        let width = width + tatra_adapters::lstm::added_width(l, lstm.len());
+        PosdepNet { top, heads: Heads::new(width, &config.vocabs, &config.heads, device), mix, suffix, lstm }
     }
 
     /// Loads a package for this encoder.
@@ -124,6 +127,12 @@ pub fn lower_states(encoder: &Encoder, sentences: &[Sentence], upto: usize) -> R
 }
 
 pub use tatra_adapters::pad_batch;
+
+/// `[b, w + 1]`: 1 for the root and each word of each sentence, 0 for padding.
+pub fn seq_mask(lens: &[usize], w: usize, device: &Device) -> Tensor<2> {
+    let with_root: Vec<usize> = lens.iter().map(|n| n + 1).collect();
+    tatra_adapters::lstm::length_mask(&with_root, w + 1, device)
+}
 
 /// `[b, 1, w + 1]` bias that forbids heads past each sentence's end.
 pub fn head_mask(lens: &[usize], w: usize, device: &Device) -> Tensor<3> {
@@ -208,6 +217,7 @@ impl Posdep {
             let nw: Vec<usize> = states.iter().map(|s| s.len() / wd - 1).collect();
             let forms = batch.iter().map(|&i| sentences[i].words().map(|x| x.form.as_str()).collect());
             let x = self.net.with_suffixes(x, self.config.suffix_ids(forms, w, device));
+            let x = self.net.contextualise(x, &seq_mask(&nw, w, device));
             let out = self.net.heads.forward(x, head_mask(&nw, w, device));
             let v = &self.config.vocabs;
             let upos = argmax_rows(&to_vec(out.upos.clone()), batch.len() * w, v.upos.len());

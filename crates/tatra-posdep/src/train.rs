@@ -19,7 +19,7 @@ use tatra_encoder::words::{Layout, length_batches};
 
 use crate::data::{self, Example, Vocabs};
 use crate::model::{HeadConfig, PosdepNet, cross_entropy};
-use crate::run::{Lower, Posdep, PosdepConfig, PosdepError, head_mask, lower_states, pad_batch};
+use crate::run::{Lower, Posdep, PosdepConfig, PosdepError, head_mask, lower_states, pad_batch, seq_mask};
 
 /// Everything `tatra train posdep` takes.
 #[derive(Debug, Clone)]
@@ -63,6 +63,7 @@ struct BatchTensors {
     gather_last: Option<Tensor<3, Int>>,
     word_mask: Tensor<2>,
     head_bias: Tensor<3>,
+    seq_mask: Tensor<2>,
     suffix_ids: Option<Tensor<2, Int>>,
     gold: [Tensor<2, Int>; 6],
 }
@@ -106,6 +107,7 @@ fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<u
         gather_last,
         word_mask: Tensor::from_data(TensorData::new(mask, [b, w]), device),
         head_bias: head_mask(&lens, w, device),
+        seq_mask: seq_mask(&lens, w, device),
         suffix_ids: cfg.suffix_ids(ids.iter().map(|&i| ex[i].words.iter().map(String::as_str).collect()), w, device),
         gold: gold.map(|g| Tensor::<2, Int>::from_data(TensorData::new(g, [b, w]), device)),
     }
@@ -118,6 +120,7 @@ fn loss(net: &PosdepNet, t: BatchTensors) -> Tensor<1> {
         None => top.gather(1, t.gather),
     };
     let words = net.with_suffixes(words, t.suffix_ids);
+    let words = net.contextualise(words, &t.seq_mask);
     let out = net.heads.forward(words, t.head_bias);
     let [g_upos, g_xpos, g_feats, g_lemma, g_head, g_rel] = t.gold;
     let m = t.word_mask;
