@@ -312,6 +312,10 @@ struct PosdepArgs {
     /// posdep: stacked BiLSTM layers (with `--lstm`; NER has one).
     #[arg(long, default_value_t = 1)]
     lstm_layers: usize,
+    /// posdep: the heads read the BiLSTM's output alone, not the word vectors with it
+    /// appended (smaller heads, a smaller package).
+    #[arg(long)]
+    lstm_only: bool,
     #[arg(long, default_value_t = 40)]
     max_epochs: usize,
     /// Stop after this many epochs without dev improvement.
@@ -444,7 +448,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         prov: provenance(&p),
         schedule: schedule(&p),
         adapters: adapters(&p),
-        heads: HeadConfig { distance: p.distance, lstm: p.lstm, lstm_layers: p.lstm_layers, ..HeadConfig::default() },
+        heads: HeadConfig { distance: p.distance, lstm: p.lstm, lstm_layers: p.lstm_layers, lstm_only: p.lstm_only, ..HeadConfig::default() },
         mix: p.mix,
         first_last: p.first_last,
         suffixes: (p.suffixes > 0).then_some(tatra_posdep::model::SuffixConfig { max_len: p.suffixes, buckets: 4096, dim: 32 }),

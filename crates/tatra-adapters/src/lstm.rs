@@ -78,14 +78,20 @@ pub fn stack(d_in: usize, h: usize, n: usize, device: &Device) -> Vec<BiLstm> {
     (0..n).map(|k| BiLstm::new(if k == 0 { d_in } else { 2 * h }, h, device)).collect()
 }
 
-/// The width `stack(d_in, h, n, ..)` appends to each vector in [`contextualise`].
-pub fn added_width(h: usize, n: usize) -> usize {
-    if n == 0 { 0 } else { 2 * h }
+/// The width of [`contextualise`]'s output for `d_in`-wide input and `n` layers of
+/// width `h` (`keep_input`: the input stays beside the last layer's output).
+pub fn output_width(d_in: usize, h: usize, n: usize, keep_input: bool) -> usize {
+    match (n, keep_input) {
+        (0, _) => d_in,
+        (_, true) => d_in + 2 * h,
+        (_, false) => 2 * h,
+    }
 }
 
-/// `x` (`[b, t, d]`) with the stacked layers' outputs appended (`mask`: `[b, t]`, 1 for
-/// real positions); each layer's input goes through `dropout`. Unchanged without layers.
-pub fn contextualise(layers: &[BiLstm], dropout: &Dropout, x: Tensor<3>, mask: &Tensor<2>) -> Tensor<3> {
+/// The stacked layers over `x` (`[b, t, d]`; `mask`: `[b, t]`, 1 for real positions):
+/// the last layer's output, with `keep_input` appended to `x`; each layer's input goes
+/// through `dropout`. `x` unchanged without layers.
+pub fn contextualise(layers: &[BiLstm], dropout: &Dropout, x: Tensor<3>, mask: &Tensor<2>, keep_input: bool) -> Tensor<3> {
     if layers.is_empty() {
         return x;
     }
@@ -93,7 +99,7 @@ pub fn contextualise(layers: &[BiLstm], dropout: &Dropout, x: Tensor<3>, mask: &
     for layer in layers {
         y = layer.forward(dropout.forward(y), mask);
     }
-    Tensor::cat(vec![x, y], 2)
+    if keep_input { Tensor::cat(vec![x, y], 2) } else { y }
 }
 
 /// `[b, t]`: 1 for the first `lens[i]` positions of row `i`, 0 after.
@@ -103,4 +109,32 @@ pub fn length_mask(lens: &[usize], t: usize, device: &Device) -> Tensor<2> {
         m[i * t..i * t + n.min(t)].fill(1.0);
     }
     Tensor::from_data(TensorData::new(m, [lens.len(), t]), device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Distribution;
+
+    #[test]
+    fn padding_does_not_reach_real_positions() {
+        let device = Device::flex();
+        let layer = BiLstm::new(3, 4, &device);
+        // Two sequences, lengths 5 and 2, padded to 5 with noise (not zeros) past the end.
+        let x = Tensor::<3>::random([2, 5, 3], Distribution::Normal(0.0, 1.0), &device);
+        let mask = length_mask(&[5, 2], 5, &device);
+        let batched = crate::lstm::contextualise(&[layer.clone()], &burn::nn::DropoutConfig::new(0.0).init(), x.clone(), &mask, false);
+        assert_eq!(batched.dims(), [2, 5, 8]);
+        let short = x.slice([1..2, 0..2, 0..3]);
+        let alone = layer.forward(short, &length_mask(&[2], 2, &device));
+        let a: Vec<f32> = tatra_encoder::to_vec(alone);
+        let b: Vec<f32> = tatra_encoder::to_vec(batched.slice([1..2, 0..2, 0..8]));
+        assert_eq!(a.len(), b.len());
+        for (p, q) in a.iter().zip(&b) {
+            assert!((p - q).abs() < 1e-5, "{a:?} vs {b:?}");
+        }
+        assert_eq!(output_width(10, 4, 1, true), 18);
+        assert_eq!(output_width(10, 4, 1, false), 8);
+        assert_eq!(output_width(10, 4, 0, false), 10);
+    }
 }

@@ -103,7 +103,7 @@ impl NerNet {
     /// Tag scores `[b, t, tags]` of token vectors `[b, t, d]` (`mask`: `[b, t]`, 1 for
     /// real tokens) through the BiLSTM (models with one).
     pub fn forward_tokens(&self, tokens: Tensor<3>, mask: &Tensor<2>) -> Tensor<3> {
-        let x = tatra_adapters::lstm::contextualise(&self.lstm, &self.dropout, tokens, mask);
+        let x = tatra_adapters::lstm::contextualise(&self.lstm, &self.dropout, tokens, mask, true);
         self.head.forward(self.dropout.forward(x))
     }
 }
@@ -140,7 +140,7 @@ impl Ner {
         if config.lstm > 0 {
             let d = config.pooling().width(h);
             let lstm = tatra_adapters::lstm::stack(d, config.lstm, 1, device);
-            let width = d + tatra_adapters::lstm::added_width(config.lstm, lstm.len());
+            let width = tatra_adapters::lstm::output_width(d, config.lstm, lstm.len(), true);
             return NerNet { top, mix, head: LinearConfig::new(width, k).init(device), head_last: None, dropout, lstm };
         }
         NerNet {

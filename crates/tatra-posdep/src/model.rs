@@ -37,6 +37,10 @@ pub struct HeadConfig {
     /// Stacked BiLSTM layers (with `lstm` > 0).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub lstm_layers: usize,
+    /// The heads read the BiLSTM's output alone (as Stanza's do), not the word vectors
+    /// with it appended: smaller heads, a smaller package.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lstm_only: bool,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -57,7 +61,7 @@ fn default_dropout() -> f64 {
 
 impl Default for HeadConfig {
     fn default() -> Self {
-        HeadConfig { arc_dim: 256, label_dim: 128, dropout: default_dropout(), distance: 0, lstm: 0, lstm_layers: 1 }
+        HeadConfig { arc_dim: 256, label_dim: 128, dropout: default_dropout(), distance: 0, lstm: 0, lstm_layers: 1, lstm_only: false }
     }
 }
 
@@ -219,6 +223,8 @@ pub struct PosdepNet {
     pub suffix: Option<Param<Tensor<2>>>,
     /// Word-level BiLSTM layers over the word vectors (packages without: none).
     pub lstm: Vec<BiLstm>,
+    /// The heads read the BiLSTM's output alone (see [`HeadConfig::lstm_only`]).
+    pub lstm_only: bool,
 }
 
 impl PosdepNet {
@@ -237,10 +243,11 @@ impl PosdepNet {
         }
     }
 
-    /// Word vectors with the word-level BiLSTM's outputs appended (`mask`: `[b, w + 1]`,
-    /// 1 for the root and each word); unchanged without one.
+    /// Word vectors with the word-level BiLSTM's outputs appended, or those outputs alone
+    /// (`lstm_only`) (`mask`: `[b, w + 1]`, 1 for the root and each word); unchanged
+    /// without a BiLSTM.
     pub fn contextualise(&self, words: Tensor<3>, mask: &Tensor<2>) -> Tensor<3> {
-        tatra_adapters::lstm::contextualise(&self.lstm, &self.heads.dropout, words, mask)
+        tatra_adapters::lstm::contextualise(&self.lstm, &self.heads.dropout, words, mask, !self.lstm_only)
     }
 
     /// Piece vectors for the heads from lower-layer states.

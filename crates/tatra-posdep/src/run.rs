@@ -87,8 +87,9 @@ impl Posdep {
         let suffix = config.suffixes.map(|c| tatra_adapters::zeros_param([c.max_len * c.buckets, c.dim], device));
         let (l, n) = (config.heads.lstm, config.heads.lstm_layers);
         let lstm = tatra_adapters::lstm::stack(width, l, n, device);
-        let width = width + tatra_adapters::lstm::added_width(l, lstm.len());
-        PosdepNet { top, heads: Heads::new(width, &config.vocabs, &config.heads, device), mix, suffix, lstm }
+        let lstm_only = config.heads.lstm_only && !lstm.is_empty();
+        let width = tatra_adapters::lstm::output_width(width, l, lstm.len(), !lstm_only);
+        PosdepNet { top, heads: Heads::new(width, &config.vocabs, &config.heads, device), mix, suffix, lstm, lstm_only }
     }
 
     /// Loads a package for this encoder.

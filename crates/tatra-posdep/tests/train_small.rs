@@ -16,7 +16,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         prov: provenance(dir, ["train.conllu", "dev.conllu", "fr.posdep.zip"], "french", "fr_sequoia"),
         schedule: schedule(epochs, resume, 256),
         adapters: AdapterConfig { top_layers: 1, reduction: 4, depth: 0 },
-        heads: HeadConfig { arc_dim: 16, label_dim: 8, dropout: 0.2, distance: 4, lstm: 6, lstm_layers: 2 },
+        heads: HeadConfig { arc_dim: 16, label_dim: 8, dropout: 0.2, distance: 4, lstm: 6, lstm_layers: 2, lstm_only: true },
         mix: true,
         first_last: true,
         suffixes: Some(tatra_posdep::model::SuffixConfig { max_len: 3, buckets: 64, dim: 4 }),
