@@ -5,7 +5,9 @@
 # train file plus the other UNER training data here (Danish train, English-EWT dev:
 # cross-lingual transfer through the shared encoder); its own dev file chooses the epoch.
 # Danish trains on its own data (ALSO=1 adds the others, as measured). OUT_ROOT (default
-# models) trains beside the shipped packages.
+# models) trains beside the shipped packages. LSTM (default 200) is the width of the
+# token-level BiLSTM before the tag classifier (since session 8; 0 rebuilds the packages
+# trained before it, as each package's recorded command says).
 #
 #   scripts/train-ner.sh sk_snk da_ddt en
 set -euo pipefail
@@ -14,6 +16,7 @@ SHARED=${TATRA_SHARED:-../shared}
 BIN=${TATRA_BIN:-target/release/tatra}
 MAX_MINUTES=${MAX_MINUTES:-30}
 OUT_ROOT=${OUT_ROOT:-models}
+LSTM=${LSTM:-200}
 U=$SHARED/uner
 for what in "$@"; do
   case $what in
@@ -34,7 +37,7 @@ for what in "$@"; do
   # English: dev is also the training file, so early stopping cannot use it: fixed epochs.
   extra=(--patience 3); [[ $what == en ]] && extra=(--patience 100 --max-epochs 8)
   "$BIN" train ner --train "$SHARED/uner/$train" --dev "$SHARED/uner/$dev" --out "$out" --lang "$lang" \
-    --treebank "$tb" --licence "CC BY-SA 4.0" --lr 3e-3 --batch-tokens 1024 --max-minutes "$MAX_MINUTES" \
+    --treebank "$tb" --licence "CC BY-SA 4.0" --lr 3e-3 --batch-tokens 1024 --lstm "$LSTM" --max-minutes "$MAX_MINUTES" \
     "${also[@]}" "${extra[@]}" "${resume[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
   "$BIN" train ner-scores --package "$out" --dev "$SHARED/uner/$dev" --test "$SHARED/uner/$test" >> "$log" 2>&1
   # Keep the checkpoint when the run stopped on its time budget (run again to go on).

@@ -14,8 +14,9 @@
 # shipped posdep packages of sk_snk, hu_szeged, en_lines, vi_vtb, zh_gsd, ja_gsd and da_ddt,
 # trained before suffixes were in the recipe; each package records its exact command),
 # DISTANCE the posdep arc-distance bias (default 10) and LSTM the width of the posdep
-# word-level BiLSTM (default 200): 0 for either rebuilds or resumes a package trained
-# before session 8, when they joined the recipe.
+# word-level BiLSTM whose output alone feeds the heads (default 200, --lstm-only): 0 for
+# either rebuilds or resumes a package trained before session 8, when they joined the
+# recipe.
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
 # resumed (a run cut by MAX_MINUTES keeps it; an early-stopped one removes it). Logs go to
 # docs/train-logs/<treebank>.<stage>.log. Chinese-GSD, Japanese-GSD and Danish-DDT have no
@@ -30,9 +31,10 @@ DEPTH=${DEPTH:-8}
 SUFFIXES=${SUFFIXES:-4}
 DISTANCE=${DISTANCE:-10}
 LSTM=${LSTM:-200}
+lstm_only=--lstm-only; [[ $LSTM == 0 ]] && lstm_only=
 stage=$1; shift
 case $stage in
-  posdep) extra=(--lr 3e-3 --batch-tokens 512 --mix --depth $DEPTH --first-last --suffixes $SUFFIXES --distance $DISTANCE --lstm $LSTM --max-epochs 30 --patience 5);;
+  posdep) extra=(--lr 3e-3 --batch-tokens 512 --mix --depth $DEPTH --first-last --suffixes $SUFFIXES --distance $DISTANCE --lstm $LSTM $lstm_only --max-epochs 30 --patience 5);;
   tokenize) extra=(--lr 3e-3 --batch-tokens 1024 --max-epochs 20 --patience 3 --depth $DEPTH);;
   *) echo "unknown stage $stage (posdep, tokenize)" >&2; exit 2;;
 esac
