@@ -10,6 +10,8 @@
 //!   are those recorded in the package (`test_scores`, within 0.3 points);
 //! - tokenize (raw text): the text is rebuilt exactly from the output; Tokens, Sentences
 //!   and Words are those recorded in the package (within 0.3 points).
+//!
+//! And every adapter package stays within its size budget (8 MB).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -47,6 +49,27 @@ fn check_recorded(what: &str, recorded: &BTreeMap<String, f64>, got: &BTreeMap<S
         let ok = if tolerance <= 0.3 { (r - g).abs() <= tolerance } else { g >= r - tolerance };
         assert!(ok, "{what} {k}: {g:.2} now, {r:.2} recorded in the package (tolerance {tolerance})");
     }
+}
+
+#[test]
+fn every_package_is_at_most_8_mb() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let mut n = 0;
+    for dir in std::fs::read_dir(&root).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() || dir.ends_with("encoder") {
+            continue;
+        }
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|e| e == "zip") {
+                let size = std::fs::metadata(&f).unwrap().len();
+                assert!(size <= 8_000_000, "{}: {size} bytes, over the 8 MB budget of an adapter package", f.display());
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 25, "only {n} packages found in {}", root.display());
 }
 
 /// Sentences of the quick checks, and how far their scores may fall below the whole test
