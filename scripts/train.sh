@@ -11,12 +11,13 @@
 # all 12, to resume a checkpoint of an older full-depth run: a checkpoint only resumes
 # with the adapter settings it was trained with), SUFFIXES the posdep suffix lengths
 # embedded (default 4; 0 to resume a checkpoint trained without them, or to rebuild the
-# shipped posdep packages of sk_snk, hu_szeged, en_lines, vi_vtb, zh_gsd, ja_gsd and da_ddt,
-# trained before suffixes were in the recipe; each package records its exact command),
+# shipped posdep packages of sk_snk, en_lines, zh_gsd, ja_gsd and da_ddt, trained before
+# suffixes were in the recipe; each package records its exact command),
 # DISTANCE the posdep arc-distance bias (default 10) and LSTM the width of the posdep
 # word-level BiLSTM whose output alone feeds the heads (default 200, --lstm-only): 0 for
 # either rebuilds or resumes a package trained before session 8, when they joined the
-# recipe.
+# recipe (the shipped Tamil package appends the BiLSTM output to the word vectors, without
+# --lstm-only: its recorded command rebuilds it).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
 # resumed (a run cut by MAX_MINUTES keeps it; an early-stopped one removes it). Logs go to
 # docs/train-logs/<treebank>.<stage>.log. Chinese-GSD, Japanese-GSD and Danish-DDT have no
