@@ -6,7 +6,8 @@
 //! last side by side; the root is the sequence's first special token. Optionally each
 //! word vector is extended by learned embeddings of the word's last 1..N characters
 //! (lowercased, hashed into buckets: [`SuffixConfig`]), which the frozen encoder's pieces
-//! do not expose for words it splits badly.
+//! do not expose for words it splits badly. Optionally a word-level BiLSTM
+//! ([`tatra_adapters::lstm`]) runs over the word vectors before the heads.
 
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
@@ -30,8 +31,9 @@ pub struct HeadConfig {
     /// ±`distance` (0: none, as in older packages).
     #[serde(default)]
     pub distance: usize,
-    /// Width of each direction of a word-level BiLSTM whose outputs are appended to the
-    /// word vectors before the heads (0: none, as in older packages).
+    /// Width of each direction of a word-level BiLSTM over the word vectors whose outputs
+    /// feed the heads, appended to the word vectors or alone (`lstm_only`) (0: none, as in
+    /// older packages).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lstm: usize,
     /// Stacked BiLSTM layers (with `lstm` > 0).
