@@ -158,6 +158,34 @@ pub fn pad_batch(states: &[&[f32]], h: usize, device: &Device) -> (Tensor<3>, Te
     )
 }
 
+/// Runs `net` over every window of every text (`lower[t][w]`: the lower-layer states of
+/// window w of text t, `h` wide), windows batched by length (at most `max_tokens`
+/// positions a batch), and returns its output for each window's real positions (the
+/// padding cut off): `out[t][w]`, as wide as `net`'s last dimension. `net` takes a
+/// padded batch and its attention bias, as [`pad_batch`] makes them. Inference only.
+pub fn over_windows(
+    lower: &[Vec<Vec<f32>>],
+    h: usize,
+    max_tokens: usize,
+    device: &Device,
+    mut net: impl FnMut(Tensor<3>, &Tensor<4>) -> Tensor<3>,
+) -> Vec<Vec<Vec<f32>>> {
+    let seqs: Vec<(usize, usize)> = lower.iter().enumerate().flat_map(|(t, l)| (0..l.len()).map(move |w| (t, w))).collect();
+    let lens: Vec<Vec<u32>> = seqs.iter().map(|&(t, w)| vec![0; lower[t][w].len() / h]).collect();
+    let mut out: Vec<Vec<Vec<f32>>> = lower.iter().map(|l| vec![Vec::new(); l.len()]).collect();
+    for batch in tatra_encoder::words::length_batches(&lens, max_tokens) {
+        let states: Vec<&[f32]> = batch.iter().map(|&i| lower[seqs[i].0][seqs[i].1].as_slice()).collect();
+        let (x, bias, l) = pad_batch(&states, h, device);
+        let y = net(x, &bias);
+        let width = y.dims()[2];
+        let y = tatra_encoder::to_vec(y);
+        for (b, &i) in batch.iter().enumerate() {
+            let n = states[b].len() / h;
+            out[seqs[i].0][seqs[i].1] = y[b * l * width..(b * l + n) * width].to_vec();
+        }
+    }
+    out
+}
 
 /// Masked mean cross-entropy: `logits [b, w, c]`, `gold [b, w]`, `mask [b, w]` (1/0).
 pub fn cross_entropy(logits: Tensor<3>, gold: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<1> {

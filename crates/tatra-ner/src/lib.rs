@@ -82,13 +82,12 @@ pub struct NerNet {
 
 impl NerNet {
     /// Per-piece tag scores `[b, l, tags]` from lower-layer states, and with `first_last`
-    /// the last-piece classifier's `[b, l, tags]` (a token scores first + last).
-    pub fn forward(&self, x: Tensor<3>, bias: &Tensor<4>) -> (Tensor<3>, Option<Tensor<3>>) {
-        if !self.lstm.is_empty() {
-            // BiLSTM models score tokens, not pieces: see `pieces` and `forward_tokens`.
-            return (self.pieces(x, bias), None);
-        }
-        let y = self.dropout.forward(self.mix.forward(self.top.forward_all(x, bias)));
+    /// the last-piece classifier's `[b, l, tags]` (a token scores first + last). For
+    /// models without a BiLSTM: those with one score tokens ([`NerNet::pieces`], then
+    /// [`NerNet::forward_tokens`]).
+    pub fn piece_scores(&self, x: Tensor<3>, bias: &Tensor<4>) -> (Tensor<3>, Option<Tensor<3>>) {
+        debug_assert!(self.lstm.is_empty(), "piece_scores on a BiLSTM model");
+        let y = self.dropout.forward(self.pieces(x, bias));
         let last = self.head_last.as_ref().map(|h| h.forward(y.clone()));
         (self.head.forward(y), last)
     }
@@ -170,34 +169,16 @@ impl Ner {
         let h = encoder.hidden_size();
         let device = self.net.head.weight.val().device();
         let k = self.config.tags.len();
-        let mut seqs: Vec<(usize, usize)> = Vec::new();
-        for (si, l) in lower.iter().enumerate() {
-            for wi in 0..l.len() {
-                seqs.push((si, wi));
-            }
-        }
-        let lens: Vec<Vec<u32>> = seqs.iter().map(|&(s, w)| vec![0; lower[s][w].len() / h]).collect();
         if !self.net.lstm.is_empty() {
-            return self.tag_lower_tokens(lay, lower, &seqs, &lens, h, decoding);
+            return self.tag_lower_tokens(lay, lower, h, decoding);
         }
-        // Scores per piece (tags wide), per window.
-        let mut outs: Vec<Vec<Vec<f32>>> = lower.iter().map(|l| vec![Vec::new(); l.len()]).collect();
-        for batch in length_batches(&lens, 4096) {
-            let states: Vec<&[f32]> = batch.iter().map(|&i| lower[seqs[i].0][seqs[i].1].as_slice()).collect();
-            let (x, bias, l) = pad_batch(&states, h, &device);
-            // Per piece: log-probabilities, or with first_last the raw scores of both
-            // classifiers side by side (a token's are added after pooling).
-            let y = match self.net.forward(x, &bias) {
-                (first, None) => log_softmax(first, 2),
-                (first, Some(last)) => Tensor::cat(vec![first, last], 2),
-            };
-            let kw = y.dims()[2];
-            let y = to_vec(y);
-            for (b, &i) in batch.iter().enumerate() {
-                let n = states[b].len() / h;
-                outs[seqs[i].0][seqs[i].1] = y[b * l * kw..(b * l + n) * kw].to_vec();
-            }
-        }
+        // Scores per piece (tags wide), per window: log-probabilities, or with first_last
+        // the raw scores of both classifiers side by side (a token's are added after
+        // pooling).
+        let outs = tatra_adapters::over_windows(lower, h, 4096, &device, |x, bias| match self.net.piece_scores(x, bias) {
+            (first, None) => log_softmax(first, 2),
+            (first, Some(last)) => Tensor::cat(vec![first, last], 2),
+        });
         let first_last = self.net.head_last.is_some();
         lay.iter()
             .zip(&outs)
@@ -218,18 +199,10 @@ impl Ner {
 
     /// [`Ner::tag_lower`] for BiLSTM models: piece vectors of every window, token vectors
     /// per sentence, then the BiLSTM and classifier over sentences batched by length.
-    fn tag_lower_tokens(&self, lay: &[Layout], lower: &[Vec<Vec<f32>>], seqs: &[(usize, usize)], lens: &[Vec<u32>], h: usize, decoding: Decoding) -> Vec<Vec<String>> {
+    fn tag_lower_tokens(&self, lay: &[Layout], lower: &[Vec<Vec<f32>>], h: usize, decoding: Decoding) -> Vec<Vec<String>> {
         let device = self.net.head.weight.val().device();
         let k = self.config.tags.len();
-        let mut top: Vec<Vec<Vec<f32>>> = lower.iter().map(|l| vec![Vec::new(); l.len()]).collect();
-        for batch in length_batches(lens, 4096) {
-            let states: Vec<&[f32]> = batch.iter().map(|&i| lower[seqs[i].0][seqs[i].1].as_slice()).collect();
-            let (x, bias, l) = pad_batch(&states, h, &device);
-            let y = to_vec(self.net.pieces(x, &bias));
-            for (b, &i) in batch.iter().enumerate() {
-                top[seqs[i].0][seqs[i].1] = y[b * l * h..b * l * h + states[b].len()].to_vec();
-            }
-        }
+        let top = tatra_adapters::over_windows(lower, h, 4096, &device, |x, bias| self.net.pieces(x, bias));
         let pooling = self.config.pooling();
         let d = pooling.width(h);
         let tokens: Vec<Vec<f32>> = lay.iter().zip(&top).map(|(l, o)| stitch_and_pool(l, o, h, pooling)).collect();

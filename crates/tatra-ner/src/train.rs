@@ -131,7 +131,7 @@ impl Trainee for Job<'_> {
                 last[p] = (r.1.max(r.0 + 1) - 1 + 1) as i64;
             }
         }
-        let logits = match net.forward(x, &bias) {
+        let logits = match net.piece_scores(x, &bias) {
             (first, None) => first,
             (first, Some(last_scores)) => {
                 // A token's scores sit at its first piece: add its last piece's.

@@ -135,13 +135,10 @@ pub fn seq_mask(lens: &[usize], w: usize, device: &Device) -> Tensor<2> {
     tatra_adapters::lstm::length_mask(&with_root, w + 1, device)
 }
 
-/// `[b, 1, w + 1]` bias that forbids heads past each sentence's end.
-pub fn head_mask(lens: &[usize], w: usize, device: &Device) -> Tensor<3> {
-    let mut m = vec![NEG; lens.len() * (w + 1)];
-    for (i, &n) in lens.iter().enumerate() {
-        m[i * (w + 1)..i * (w + 1) + n + 1].fill(0.0);
-    }
-    Tensor::from_data(TensorData::new(m, [lens.len(), 1, w + 1]), device)
+/// `[b, 1, w + 1]` bias that forbids heads past each sentence's end, from its
+/// [`seq_mask`]: 0 where the mask is 1, a large negative number on padding.
+pub fn head_mask(seq_mask: &Tensor<2>) -> Tensor<3> {
+    seq_mask.clone().sub_scalar(1.0).mul_scalar(-NEG).unsqueeze_dim::<3>(1)
 }
 
 fn argmax_rows(v: &[f32], rows: usize, c: usize) -> Vec<usize> {
@@ -176,23 +173,7 @@ impl Posdep {
         let device = &self.net.heads.upos.weight.val().device();
         let h = encoder.hidden_size();
         // 1. Adapted top layers on every window.
-        let mut seqs: Vec<(usize, usize)> = Vec::new();
-        for (si, l) in lower.iter().enumerate() {
-            for wi in 0..l.len() {
-                seqs.push((si, wi));
-            }
-        }
-        let lens: Vec<Vec<u32>> = seqs.iter().map(|&(s, w)| vec![0; lower[s][w].len() / h]).collect();
-        let mut top: Vec<Vec<Vec<f32>>> = lower.iter().map(|l| vec![Vec::new(); l.len()]).collect();
-        for batch in length_batches(&lens, 4096) {
-            let states: Vec<&[f32]> = batch.iter().map(|&i| lower[seqs[i].0][seqs[i].1].as_slice()).collect();
-            let (x, bias, l) = pad_batch(&states, h, device);
-            let y = to_vec(self.net.encode(x, &bias));
-            for (k, &i) in batch.iter().enumerate() {
-                let n = states[k].len();
-                top[seqs[i].0][seqs[i].1] = y[k * l * h..k * l * h + n].to_vec();
-            }
-        }
+        let top = tatra_adapters::over_windows(lower, h, 4096, device, |x, bias| self.net.encode(x, bias));
         // 2. Word vectors (root = the first window's leading special token).
         let pooling = self.config.pooling();
         let wd = pooling.width(h);
@@ -218,8 +199,9 @@ impl Posdep {
             let nw: Vec<usize> = states.iter().map(|s| s.len() / wd - 1).collect();
             let forms = batch.iter().map(|&i| sentences[i].words().map(|x| x.form.as_str()).collect());
             let x = self.net.with_suffixes(x, self.config.suffix_ids(forms, w, device));
-            let x = self.net.contextualise(x, &seq_mask(&nw, w, device));
-            let out = self.net.heads.forward(x, head_mask(&nw, w, device));
+            let mask = seq_mask(&nw, w, device);
+            let x = self.net.contextualise(x, &mask);
+            let out = self.net.heads.forward(x, head_mask(&mask));
             let v = &self.config.vocabs;
             let upos = argmax_rows(&to_vec(out.upos.clone()), batch.len() * w, v.upos.len());
             let xpos = argmax_rows(&to_vec(out.xpos.clone()), batch.len() * w, v.xpos.len());

@@ -100,14 +100,15 @@ fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<u
     let index = |g: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(g, [b, w + 1]), device).unsqueeze_dim::<3>(2).repeat_dim(2, h);
     let gather = index(gather);
     let gather_last = lasts.is_some().then(|| index(gather_last));
+    let seq_mask = seq_mask(&lens, w, device);
     BatchTensors {
         x,
         bias,
         gather,
         gather_last,
         word_mask: Tensor::from_data(TensorData::new(mask, [b, w]), device),
-        head_bias: head_mask(&lens, w, device),
-        seq_mask: seq_mask(&lens, w, device),
+        head_bias: head_mask(&seq_mask),
+        seq_mask,
         suffix_ids: cfg.suffix_ids(ids.iter().map(|&i| ex[i].words.iter().map(String::as_str).collect()), w, device),
         gold: gold.map(|g| Tensor::<2, Int>::from_data(TensorData::new(g, [b, w]), device)),
     }

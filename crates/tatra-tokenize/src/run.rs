@@ -8,10 +8,10 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 use tatra_adapters::package::{Meta, Package};
-use tatra_adapters::{AdaptedTop, AdapterConfig, pad_batch};
+use tatra_adapters::{AdaptedTop, AdapterConfig};
 use tatra_core::{Sentence, Token, Word, misc_set};
-use tatra_encoder::words::{Window, length_batches, windows_overlap};
-use tatra_encoder::{Encoder, to_vec};
+use tatra_encoder::words::{Window, windows_overlap};
+use tatra_encoder::Encoder;
 
 use crate::data::{self, N_LABELS};
 use crate::mwt::Mwt;
@@ -114,27 +114,17 @@ impl Tokenize {
     pub fn labels_lower(&self, encoder: &Encoder, laid: &[&Laid], lower: &[Vec<Vec<f32>>]) -> Vec<Vec<u8>> {
         let h = encoder.hidden_size();
         let device = self.net.head.weight.val().device();
-        let mut seqs: Vec<(usize, usize)> = Vec::new();
-        for (ti, l) in lower.iter().enumerate() {
-            for k in 0..l.len() {
-                seqs.push((ti, k));
-            }
-        }
-        let lens: Vec<Vec<u32>> = seqs.iter().map(|&(t, k)| vec![0; lower[t][k].len() / h]).collect();
+        let logits = tatra_adapters::over_windows(lower, h, 4096, &device, |x, bias| self.net.forward(x, bias));
         let mut out: Vec<Vec<u8>> = laid.iter().map(|l| vec![0; l.units.len()]).collect();
-        for batch in length_batches(&lens, 4096) {
-            let states: Vec<&[f32]> = batch.iter().map(|&i| lower[seqs[i].0][seqs[i].1].as_slice()).collect();
-            let (x, bias, l) = pad_batch(&states, h, &device);
-            let logits = to_vec(self.net.forward(x, &bias));
-            for (b, &i) in batch.iter().enumerate() {
-                let (ti, k) = seqs[i];
+        for (ti, windows) in logits.iter().enumerate() {
+            for (k, logits) in windows.iter().enumerate() {
                 let win = laid[ti].windows[k];
                 for u in win.keep_start..win.keep_end {
                     if !laid[ti].units.labelled[u] {
                         continue;
                     }
                     // +1: the window's leading special token.
-                    let r = &logits[(b * l + (u - win.start) + 1) * N_LABELS..][..N_LABELS];
+                    let r = &logits[((u - win.start) + 1) * N_LABELS..][..N_LABELS];
                     out[ti][u] = (0..N_LABELS).max_by(|&a, &c| r[a].total_cmp(&r[c])).unwrap_or(0) as u8;
                 }
             }
