@@ -18,6 +18,9 @@
 # either rebuilds or resumes a package trained before session 8, when they joined the
 # recipe (the shipped Tamil package appends the BiLSTM output to the word vectors, without
 # --lstm-only: its recorded command rebuilds it).
+# Chinese-GSD and Japanese-GSD tokenizers train on 500 dev sentences: 20 updates an epoch
+# at the default batch size, too few to fit them, so they take 256-unit batches and up to
+# 40 epochs (their packages before session 9 were trained without).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
 # resumed (a run cut by MAX_MINUTES keeps it; an early-stopped one removes it). Logs go to
 # docs/train-logs/<treebank>.<stage>.log. Chinese-GSD, Japanese-GSD and Danish-DDT have no
@@ -55,6 +58,8 @@ for tb in "$@"; do
     da_ddt) ud=UD_Danish-DDT; lang=danish; lic="CC BY-SA 4.0";;
     *) echo "unknown treebank $tb" >&2; exit 2;;
   esac
+  args=("${extra[@]}")
+  [[ $stage == tokenize && ( $tb == zh_gsd || $tb == ja_gsd ) ]] && args=(--lr 3e-3 --batch-tokens 256 --max-epochs 40 --patience 3 --depth $DEPTH)
   dir=$SHARED/ud/$ud
   train=$dir/$tb-ud-train.conllu
   [[ -f $train ]] || train=$dir/$tb-ud-dev.conllu
@@ -65,7 +70,7 @@ for tb in "$@"; do
   log=docs/train-logs/$tb.$stage.log
   start=$(date +%s)
   "$BIN" train "$stage" --train "$train" --dev "$dir/$tb-ud-dev.conllu" \
-    --out "$out" --lang "$lang" --treebank "$tb" --licence "$lic" "${extra[@]}" \
+    --out "$out" --lang "$lang" --treebank "$tb" --licence "$lic" "${args[@]}" \
     --max-minutes "$MAX_MINUTES" "${resume[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
   echo "wall $(( $(date +%s) - start )) s ($(nproc)-core CPU)" >> "$log"
   "$BIN" train "$stage-scores" --package "$out" --dev "$dir/$tb-ud-dev.conllu" \
