@@ -8,6 +8,7 @@ is within the 8 MB package budget. Test scores are printed, never used to decide
     python3 scripts/consider.py posdep en_lines            # compare
     python3 scripts/consider.py tokenize cs_cltt install   # compare, install if better
 
+OUT_ROOT (default target/retrain) is where the new package was trained.
 Objectives: posdep the mean of dev UPOS, UFeats, Lemmas and LAS; tokenize the mean of dev
 Tokens, Sentences and Words; ner dev micro F1. An installation is noted at the end of
 docs/train-logs/<treebank>.<stage>.log.
@@ -28,7 +29,7 @@ BUDGET = 8_000_000
 
 stage, tb = sys.argv[1], sys.argv[2]
 install = len(sys.argv) > 3 and sys.argv[3] == "install"
-new = f"target/retrain/{tb}/{stage}.zip"
+new = f"{os.environ.get('OUT_ROOT', 'target/retrain')}/{tb}/{stage}.zip"
 old = f"models/{tb}/{stage}.zip"
 
 
