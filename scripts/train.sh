@@ -38,7 +38,7 @@ DISTANCE=${DISTANCE:-10}
 stage=$1; shift
 case $stage in
   posdep) extra=(--lr 3e-3 --batch-tokens 512 --mix --depth $DEPTH --first-last --suffixes $SUFFIXES --distance $DISTANCE --max-epochs 30 --patience 5);;
-  tokenize) extra=(--lr 3e-3 --batch-tokens 1024 --max-epochs 20 --patience 3 --depth $DEPTH);;
+  tokenize) extra=(--lr 3e-3 --patience 3 --depth $DEPTH);;
   *) echo "unknown stage $stage (posdep, tokenize)" >&2; exit 2;;
 esac
 for tb in "$@"; do
@@ -64,7 +64,9 @@ for tb in "$@"; do
     lstm=${LSTM:-200}; [[ $tb == sk_snk && -z ${LSTM:-} ]] && lstm=160
     args+=(--lstm "$lstm"); [[ $lstm != 0 ]] && args+=(--lstm-only)
   fi
-  [[ $stage == tokenize && ( $tb == zh_gsd || $tb == ja_gsd ) ]] && args=(--lr 3e-3 --batch-tokens 256 --max-epochs 40 --patience 3 --depth $DEPTH)
+  if [[ $stage == tokenize ]]; then
+    if [[ $tb == zh_gsd || $tb == ja_gsd ]]; then args+=(--batch-tokens 256 --max-epochs 40); else args+=(--batch-tokens 1024 --max-epochs 20); fi
+  fi
   dir=$SHARED/ud/$ud
   train=$dir/$tb-ud-train.conllu
   [[ -f $train ]] || train=$dir/$tb-ud-dev.conllu
