@@ -156,9 +156,14 @@ struct ScoreArgs {
     #[arg(long)]
     test: PathBuf,
     /// tokenize: (re)derive from this training file where letter runs may be split
-    /// (`did|n't`), stored in the package before scoring.
+    /// (`did|n't`) and which punctuation always splits from a letter (`word|,`), stored
+    /// in the package before scoring.
     #[arg(long)]
     train: Option<PathBuf>,
+    /// tokenize: choose the sentence-end bias on the dev set (as training now does at
+    /// its end) and store it in the package before scoring.
+    #[arg(long)]
+    tune_sentence_bias: bool,
     /// Extra test sets scored and reported (not stored), e.g. a held-out treebank.
     #[arg(long)]
     extra: Vec<PathBuf>,
@@ -212,11 +217,11 @@ rescored!(tatra_ner::Ner, ner_scores_of);
 /// `tatra train *-scores`: rewrite the package with f16 weights (after `prepare`), score
 /// what is now shipped on dev, test and any extra files, record dev/test and the fixed
 /// metadata in it, and print the figures.
-fn rescore<M: Rescored>(a: ScoreArgs, prepare: impl FnOnce(&mut M) -> anyhow::Result<()>) -> anyhow::Result<ExitCode> {
+fn rescore<M: Rescored>(a: ScoreArgs, prepare: impl FnOnce(&mut M, &Encoder) -> anyhow::Result<()>) -> anyhow::Result<ExitCode> {
     let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
     let encoder = Encoder::load(&crate::cmd::default_encoder_dir(), &device)?;
     let mut model = M::load(&a.package, &encoder)?;
-    prepare(&mut model)?;
+    prepare(&mut model, &encoder)?;
     model.save(&a.package)?;
     let mut model = M::load(&a.package, &encoder)?;
     let dev = model.scores(&encoder, &a.dev)?;
@@ -427,21 +432,28 @@ fn run_tokenize(t: TokenizeArgs) -> anyhow::Result<ExitCode> {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let p = match a.stage {
         Stage::Posdep(p) => p,
-        Stage::PosdepScores(s) => return rescore::<tatra_posdep::run::Posdep>(s, |_| Ok(())),
+        Stage::PosdepScores(s) => return rescore::<tatra_posdep::run::Posdep>(s, |_, _| Ok(())),
         Stage::Tokenize(t) => return run_tokenize(t),
         Stage::TokenizeScores(s) => {
-            let train = s.train.clone();
-            return rescore::<tatra_tokenize::Tokenize>(s, |model| {
+            let (train, tune, dev) = (s.train.clone(), s.tune_sentence_bias, s.dev.clone());
+            return rescore::<tatra_tokenize::Tokenize>(s, |model, encoder| {
                 if let Some(train) = train {
                     let doc = tatra_core::conllu::read_file(&train)?;
                     model.config.glued = tatra_tokenize::data::glued_continuations(&doc);
+                    model.config.punct_splits = tatra_tokenize::data::PunctSplits::from_doc(&doc);
+                }
+                if tune {
+                    let doc = tatra_core::conllu::read_file(&dev)?;
+                    let table = tatra_tokenize::train::tune_sentence_bias(model, encoder, &doc)?;
+                    let shown: Vec<String> = table.iter().map(|(b, m)| format!("{b:+}: {m:.2}")).collect();
+                    eprintln!("sentence-end bias on dev (mean of Tokens, Sentences, Words): {}; kept {}", shown.join(", "), model.config.sentence_bias);
                 }
                 Ok(())
             });
         }
         Stage::Langid(l) => return run_langid(l),
         Stage::Ner(n) => return run_ner(n),
-        Stage::NerScores(s) => return rescore::<tatra_ner::Ner>(s, |_| Ok(())),
+        Stage::NerScores(s) => return rescore::<tatra_ner::Ner>(s, |_, _| Ok(())),
     };
     let encoder = training_encoder(&p)?;
     let opts = TrainOptions {

@@ -150,3 +150,79 @@ pub fn glued_continuations(doc: &Document) -> Option<Vec<String>> {
     }
     (splits * 100 <= pairs).then(|| set.into_iter().collect())
 }
+
+/// Punctuation that is not a letter, digit or space.
+pub fn is_punct(c: char) -> bool {
+    !c.is_alphanumeric() && !c.is_whitespace()
+}
+
+/// Punctuation marks that the training data always separates from an adjacent letter
+/// when no space is between them: `after_letter` holds those that never continue a token
+/// after a letter (`dışında|,`), `before_letter` those that never continue into a letter
+/// (`(|cseh`). Each mark needs at least 10 such splits and at most 1 in 500 of its
+/// letter contacts inside a token, so marks that abbreviations, hyphenated compounds or
+/// elisions keep inside tokens (`Dr.`, `Lewis-Holyfield`, `l'`) stay out; the sets are
+/// per treebank (Slovak splits every period after a letter, English does not).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PunctSplits {
+    pub after_letter: String,
+    pub before_letter: String,
+}
+
+impl PunctSplits {
+    pub fn from_doc(doc: &Document) -> PunctSplits {
+        use std::collections::BTreeMap;
+        // mark -> (splits, inside a token)
+        let mut after: BTreeMap<char, (usize, usize)> = BTreeMap::new();
+        let mut before: BTreeMap<char, (usize, usize)> = BTreeMap::new();
+        for s in &doc.sentences {
+            for (i, t) in s.tokens.iter().enumerate() {
+                let cs: Vec<char> = t.form.chars().collect();
+                for w in cs.windows(2) {
+                    if w[0].is_alphabetic() && is_punct(w[1]) {
+                        after.entry(w[1]).or_default().1 += 1;
+                    }
+                    if is_punct(w[0]) && w[1].is_alphabetic() {
+                        before.entry(w[0]).or_default().1 += 1;
+                    }
+                }
+                let Some(next) = s.tokens.get(i + 1) else { continue };
+                if t.space_after() {
+                    continue;
+                }
+                let (Some(a), Some(b)) = (cs.last().copied(), next.form.chars().next()) else { continue };
+                if a.is_alphabetic() && is_punct(b) {
+                    after.entry(b).or_default().0 += 1;
+                }
+                if is_punct(a) && b.is_alphabetic() {
+                    before.entry(a).or_default().0 += 1;
+                }
+            }
+        }
+        let always = |m: BTreeMap<char, (usize, usize)>| -> String {
+            m.into_iter().filter(|&(_, (split, inside))| split >= 10 && inside * 500 <= split + inside).map(|(c, _)| c).collect()
+        };
+        PunctSplits { after_letter: always(after), before_letter: always(before) }
+    }
+
+    /// Adds a token end at every unit end that falls between a letter and a mark of
+    /// `after_letter`, or between a mark of `before_letter` and a letter, where the model
+    /// put none (other labels are kept).
+    pub fn apply(&self, text: &str, units: &Units, labels: &[u8]) -> Vec<u8> {
+        let mut out = labels.to_vec();
+        if self.after_letter.is_empty() && self.before_letter.is_empty() {
+            return out;
+        }
+        let chars: Vec<char> = text.chars().collect();
+        for (i, &(_, e)) in units.spans.iter().enumerate() {
+            if out.get(i) != Some(&INSIDE) || !units.labelled.get(i).copied().unwrap_or(false) || e == 0 || e >= chars.len() {
+                continue;
+            }
+            let (a, b) = (chars[e - 1], chars[e]);
+            if (a.is_alphabetic() && self.after_letter.contains(b)) || (b.is_alphabetic() && self.before_letter.contains(a)) {
+                out[i] = TOKEN;
+            }
+        }
+        out
+    }
+}

@@ -33,6 +33,15 @@ pub struct TokenizeConfig {
     /// such constraint (scripts without spaces, and packages from before it).
     #[serde(default)]
     pub glued: Option<Vec<String>>,
+    /// Punctuation the training data always splits from an adjacent letter: a token end
+    /// is added there where the model put none (empty in packages from before it).
+    #[serde(default)]
+    pub punct_splits: crate::data::PunctSplits,
+    /// Added to the sentence-end logits before the decision: tuned on the dev set after
+    /// training, where a model misses sentence ends more often than it invents them
+    /// (0 in packages from before it).
+    #[serde(default)]
+    pub sentence_bias: f32,
 }
 
 #[derive(Module, Debug)]
@@ -112,10 +121,17 @@ impl Tokenize {
     /// One label per unit for each laid-out text, from the lower-layer states of their
     /// windows (`lower[i][k]`: text i, window k).
     pub fn labels_lower(&self, encoder: &Encoder, laid: &[&Laid], lower: &[Vec<Vec<f32>>]) -> Vec<Vec<u8>> {
+        let logits = self.logits_lower(encoder, laid, lower);
+        logits.iter().map(|l| labels_of(l, self.config.sentence_bias)).collect()
+    }
+
+    /// The head's logits for every unit of each laid-out text (zeros for units that are
+    /// not labelled), each unit read in the window that keeps it.
+    pub fn logits_lower(&self, encoder: &Encoder, laid: &[&Laid], lower: &[Vec<Vec<f32>>]) -> Vec<Vec<[f32; N_LABELS]>> {
         let h = encoder.hidden_size();
         let device = self.net.head.weight.val().device();
         let logits = tatra_adapters::over_windows(lower, h, 4096, &device, |x, bias| self.net.forward(x, bias));
-        let mut out: Vec<Vec<u8>> = laid.iter().map(|l| vec![0; l.units.len()]).collect();
+        let mut out: Vec<Vec<[f32; N_LABELS]>> = laid.iter().map(|l| vec![[0.0; N_LABELS]; l.units.len()]).collect();
         for (ti, windows) in logits.iter().enumerate() {
             for (k, logits) in windows.iter().enumerate() {
                 let win = laid[ti].windows[k];
@@ -125,7 +141,7 @@ impl Tokenize {
                     }
                     // +1: the window's leading special token.
                     let r = &logits[((u - win.start) + 1) * N_LABELS..][..N_LABELS];
-                    out[ti][u] = (0..N_LABELS).max_by(|&a, &c| r[a].total_cmp(&r[c])).unwrap_or(0) as u8;
+                    out[ti][u].copy_from_slice(r);
                 }
             }
         }
@@ -175,14 +191,28 @@ impl Tokenize {
     /// Builds sentences from unit labels; every non-space character of `text` ends up
     /// in exactly one token. Spans are character offsets into `text`.
     pub fn decode(&self, text: &str, units: &Units, labels: &[u8]) -> Vec<Sentence> {
-        match &self.config.glued {
-            Some(glued) => {
-                let labels = keep_words_whole(text, units, labels, glued);
-                decode(text, units, &labels, self.config.space_tokens, &self.mwt)
-            }
-            None => decode(text, units, labels, self.config.space_tokens, &self.mwt),
-        }
+        let labels = self.config.punct_splits.apply(text, units, labels);
+        let labels = match &self.config.glued {
+            Some(glued) => keep_words_whole(text, units, &labels, glued),
+            None => labels,
+        };
+        decode(text, units, &labels, self.config.space_tokens, &self.mwt)
     }
+}
+
+/// The label of each unit from its logits, with `sentence_bias` added to the
+/// sentence-end labels (units that are not labelled have all-zero logits: inside).
+pub fn labels_of(logits: &[[f32; N_LABELS]], sentence_bias: f32) -> Vec<u8> {
+    logits
+        .iter()
+        .map(|r| {
+            if r.iter().all(|&x| x == 0.0) {
+                return 0;
+            }
+            let score = |l: usize| if crate::data::is_sentence_end(l as u8) { r[l] + sentence_bias } else { r[l] };
+            (0..N_LABELS).max_by(|&a, &c| score(a).total_cmp(&score(c))).unwrap_or(0) as u8
+        })
+        .collect()
 }
 
 /// Letters and apostrophes: what a glued continuation (`n't`) is made of.
