@@ -418,6 +418,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sentence_bias_moves_only_sentence_ends() {
+        // inside, token, mwt, sentence, mwt+sentence
+        let token_or_sentence = [-4.0, 5.6, -4.0, 2.5, -7.0];
+        let mwt = [-2.5, 0.4, 4.0, 2.4, -2.7];
+        let unlabelled = [0.0; N_LABELS];
+        let l = [token_or_sentence, mwt, unlabelled];
+        assert_eq!(labels_of(&l, 0.0), vec![1, 2, 0]);
+        assert_eq!(labels_of(&l, 3.5), vec![3, 3, 0]);
+        assert_eq!(labels_of(&l, -2.0), vec![1, 2, 0]);
+    }
+
+    #[test]
     fn spaces_round_trip() {
         for s in [" ", "  ", "\n\n", "\t \r\n", "\u{a0}", "a|b\\"] {
             assert_eq!(unescape_spaces(&escape_spaces(s)), s);
