@@ -37,11 +37,15 @@ pub struct TokenizeConfig {
     /// is added there where the model put none (empty in packages from before it).
     #[serde(default)]
     pub punct_splits: crate::data::PunctSplits,
-    /// Added to the sentence-end logits before the decision: tuned on the dev set after
-    /// training, where a model misses sentence ends more often than it invents them
-    /// (0 in packages from before it).
+    /// Added to the sentence-end logits before the decision (0 unless chosen on a dev
+    /// set with `tatra train tokenize-scores --tune-sentence-bias`).
     #[serde(default)]
     pub sentence_bias: f32,
+    /// Units keep the space before a word inside its piece (`▁word`, as the encoder was
+    /// pretrained); false in packages trained before 2026-11-28, whose units cut that
+    /// space into a `▁` unit of its own (see [`crate::units::units`]).
+    #[serde(default)]
+    pub spaces_in_pieces: bool,
 }
 
 #[derive(Module, Debug)]
@@ -109,7 +113,7 @@ impl Tokenize {
 
     /// Units of a paragraph, laid out in overlapping windows.
     pub fn lay(&self, encoder: &Encoder, text: &str) -> Result<Laid, TokenizeError> {
-        let units = units(&encoder.tokenizer, text)?;
+        let units = units(&encoder.tokenizer, text, self.config.spaces_in_pieces)?;
         let w = self.config.window.min(encoder.max_len() - 2);
         // Half-window overlap (every unit is read where it has at least a quarter window
         // of context on each side). Measured on French-Sequoia: a quarter-window overlap is

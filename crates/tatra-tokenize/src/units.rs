@@ -89,15 +89,29 @@ pub fn chunks(text: &str, max_chars: usize) -> Vec<(usize, usize)> {
 }
 
 /// The units of `text`; spans are character offsets into `text`.
-pub fn units(tok: &Tokenizer, text: &str) -> Result<Units> {
+///
+/// The subword tokenizer reports a word piece's span with the space before it (the
+/// sentencepiece marker `▁` stands for that space). With `spaces_in_pieces` the space
+/// stays with its piece, as the encoder saw text in pretraining (`▁Hùng`); without it
+/// (packages trained before 2026-11-28) the space is cut off into a unit of its own, so
+/// that the encoder reads an extra `▁` before every word after the first — kept only so
+/// that those packages see the input they were trained on.
+pub fn units(tok: &Tokenizer, text: &str, spaces_in_pieces: bool) -> Result<Units> {
     let mut out = Units::default();
     let byte_of: Vec<usize> = text.char_indices().map(|(b, _)| b).chain(std::iter::once(text.len())).collect();
     for (cs, ce) in chunks(text, CHUNK_CHARS) {
         let chunk = &text[byte_of[cs]..byte_of[ce]];
         let pieces = tok.encode(chunk, false)?;
         for (&id, &(s, e)) in pieces.ids.iter().zip(&pieces.offsets) {
-            let (s, e) = (s + cs, e + cs);
-            let slice = &text[byte_of[s.min(ce)]..byte_of[e.min(ce)]];
+            let (mut s, e) = (s + cs, e + cs);
+            let mut slice = &text[byte_of[s.min(ce)]..byte_of[e.min(ce)]];
+            if spaces_in_pieces && tok.id_to_token(id).is_some_and(|p| p.starts_with('\u{2581}')) {
+                let lead = slice.chars().take_while(|c| c.is_whitespace()).count();
+                if lead < slice.chars().count() {
+                    s += lead;
+                    slice = &text[byte_of[s.min(ce)]..byte_of[e.min(ce)]];
+                }
+            }
             if slice.chars().all(char::is_whitespace) {
                 // A bare "▁" (or a piece of spaces): context only.
                 out.push(id, (s, e), false);

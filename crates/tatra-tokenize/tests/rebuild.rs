@@ -42,7 +42,7 @@ fn check(tok: &Tokenizer, text: &str, space_tokens: bool, mwt: &Mwt, seed: u64, 
     let mut segmented = Vec::new();
     for &(s, e) in &spans {
         let p: String = chars[s..e].iter().collect();
-        let u = units::units(tok, &p).expect("units");
+        let u = units::units(tok, &p, seed % 2 == 0).expect("units");
         // Units cover the paragraph in order, within its bounds.
         for w in u.spans.windows(2) {
             assert!(w[0].0 <= w[1].0, "{name}: units out of order");
@@ -115,4 +115,22 @@ fn one_long_line_without_spaces() {
     for (i, t) in [zh, la].iter().enumerate() {
         check(&tok, t, false, &Mwt::default(), 300 + i as u64, &format!("long line {i}"));
     }
+}
+
+#[test]
+fn the_space_before_a_word_stays_in_its_piece() {
+    let Some(tok) = tokenizer() else { return };
+    let text = "Thanh bắt chuyện với Hùng, danh sách.";
+    let pieces = tok.encode(text, false).expect("encodes");
+    let u = units::units(&tok, text, true).expect("units");
+    // The encoder reads exactly the tokenizer's own pieces ("▁bắt", not "▁" "▁bắt"), and
+    // every unit is labelled and covers its word without the space.
+    assert_eq!(u.ids, pieces.ids);
+    assert!(u.labelled.iter().all(|&l| l));
+    let chars: Vec<char> = text.chars().collect();
+    let words: Vec<String> = u.spans.iter().map(|&(s, e)| chars[s..e].iter().collect()).collect();
+    assert_eq!(words, ["Thanh", "bắt", "chuyện", "với", "Hùng", ",", "danh", "sách", "."]);
+    // The layout of packages trained before: a "▁" unit of its own before each word.
+    let old = units::units(&tok, text, false).expect("units");
+    assert_eq!(old.len(), u.len() + 6);
 }
