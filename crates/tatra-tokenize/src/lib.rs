@@ -63,15 +63,22 @@ pub fn paragraph_spans(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The paragraphs of a raw text: their character ranges ([`paragraph_spans`]) and the
+/// text of each.
+pub fn split_paragraphs(text: &str) -> (Vec<(usize, usize)>, Vec<&str>) {
+    let spans = paragraph_spans(text);
+    let mut byte_at: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+    byte_at.push(text.len());
+    let paras = spans.iter().map(|&(s, e)| &text[byte_at[s]..byte_at[e]]).collect();
+    (spans, paras)
+}
+
 impl Tokenize {
     /// Segments a raw text (paragraphs separated by blank lines) into a document.
     /// Sentences are numbered from `first_sent_id`; token spans are character offsets
     /// into `text`, which the document keeps.
     pub fn document(&self, encoder: &Encoder, text: &str, first_sent_id: usize) -> Result<Document, TokenizeError> {
-        let spans = paragraph_spans(text);
-        let mut byte_at: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
-        byte_at.push(text.len());
-        let paras: Vec<&str> = spans.iter().map(|&(s, e)| &text[byte_at[s]..byte_at[e]]).collect();
+        let (spans, paras) = split_paragraphs(text);
         let segmented = self.segment(encoder, &paras)?;
         Ok(assemble(text, &spans, segmented, first_sent_id))
     }

@@ -129,13 +129,13 @@ impl Tokenize {
         logits.iter().map(|l| labels_of(l, self.config.sentence_bias)).collect()
     }
 
-    /// The head's logits for every unit of each laid-out text (zeros for units that are
+    /// The head's logits for every unit of each laid-out text (`None` for units that are
     /// not labelled), each unit read in the window that keeps it.
-    pub fn logits_lower(&self, encoder: &Encoder, laid: &[&Laid], lower: &[Vec<Vec<f32>>]) -> Vec<Vec<[f32; N_LABELS]>> {
+    pub fn logits_lower(&self, encoder: &Encoder, laid: &[&Laid], lower: &[Vec<Vec<f32>>]) -> Vec<Vec<Option<[f32; N_LABELS]>>> {
         let h = encoder.hidden_size();
         let device = self.net.head.weight.val().device();
         let logits = tatra_adapters::over_windows(lower, h, 4096, &device, |x, bias| self.net.forward(x, bias));
-        let mut out: Vec<Vec<[f32; N_LABELS]>> = laid.iter().map(|l| vec![[0.0; N_LABELS]; l.units.len()]).collect();
+        let mut out: Vec<Vec<Option<[f32; N_LABELS]>>> = laid.iter().map(|l| vec![None; l.units.len()]).collect();
         for (ti, windows) in logits.iter().enumerate() {
             for (k, logits) in windows.iter().enumerate() {
                 let win = laid[ti].windows[k];
@@ -144,8 +144,9 @@ impl Tokenize {
                         continue;
                     }
                     // +1: the window's leading special token.
-                    let r = &logits[((u - win.start) + 1) * N_LABELS..][..N_LABELS];
-                    out[ti][u].copy_from_slice(r);
+                    let mut r = [0.0; N_LABELS];
+                    r.copy_from_slice(&logits[((u - win.start) + 1) * N_LABELS..][..N_LABELS]);
+                    out[ti][u] = Some(r);
                 }
             }
         }
@@ -205,14 +206,12 @@ impl Tokenize {
 }
 
 /// The label of each unit from its logits, with `sentence_bias` added to the
-/// sentence-end labels (units that are not labelled have all-zero logits: inside).
-pub fn labels_of(logits: &[[f32; N_LABELS]], sentence_bias: f32) -> Vec<u8> {
+/// sentence-end labels (units that are not labelled: inside).
+pub fn labels_of(logits: &[Option<[f32; N_LABELS]>], sentence_bias: f32) -> Vec<u8> {
     logits
         .iter()
         .map(|r| {
-            if r.iter().all(|&x| x == 0.0) {
-                return 0;
-            }
+            let Some(r) = r else { return 0 };
             let score = |l: usize| if crate::data::is_sentence_end(l as u8) { r[l] + sentence_bias } else { r[l] };
             (0..N_LABELS).max_by(|&a, &c| score(a).total_cmp(&score(c))).unwrap_or(0) as u8
         })
@@ -424,9 +423,9 @@ mod tests {
     #[test]
     fn sentence_bias_moves_only_sentence_ends() {
         // inside, token, mwt, sentence, mwt+sentence
-        let token_or_sentence = [-4.0, 5.6, -4.0, 2.5, -7.0];
-        let mwt = [-2.5, 0.4, 4.0, 2.4, -2.7];
-        let unlabelled = [0.0; N_LABELS];
+        let token_or_sentence = Some([-4.0, 5.6, -4.0, 2.5, -7.0]);
+        let mwt = Some([-2.5, 0.4, 4.0, 2.4, -2.7]);
+        let unlabelled = None;
         let l = [token_or_sentence, mwt, unlabelled];
         assert_eq!(labels_of(&l, 0.0), vec![1, 2, 0]);
         assert_eq!(labels_of(&l, 3.5), vec![3, 3, 0]);

@@ -94,10 +94,7 @@ pub const SENTENCE_BIASES: [f32; 11] = [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.
 /// (otherwise 0). Returns each bias with that mean.
 pub fn tune_sentence_bias(model: &mut Tokenize, encoder: &Encoder, gold: &Document) -> Result<Vec<(f32, f64)>, TokenizeError> {
     let text = data::raw_text(gold);
-    let spans = crate::paragraph_spans(&text);
-    let mut byte_at: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
-    byte_at.push(text.len());
-    let paras: Vec<&str> = spans.iter().map(|&(s, e)| &text[byte_at[s]..byte_at[e]]).collect();
+    let (spans, paras) = crate::split_paragraphs(&text);
     let laid: Vec<Laid> = paras.iter().map(|p| model.lay(encoder, p)).collect::<Result<_, _>>()?;
     let refs: Vec<&Laid> = laid.iter().collect();
     let lower = model.lower(encoder, &refs);
