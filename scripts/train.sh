@@ -20,8 +20,12 @@
 # recipe (the shipped Tamil package appends the BiLSTM output to the word vectors, without
 # --lstm-only: its recorded command rebuilds it).
 # Chinese-GSD and Japanese-GSD tokenizers train on 500 dev sentences: 20 updates an epoch
-# at the default batch size, too few to fit them, so they take 256-unit batches and up to
-# 40 epochs (their packages before session 9 were trained without).
+# at the default batch size, too few to fit them, so they take 256-unit batches (their
+# packages before session 9 were trained without), and since session 11 keep the encoder's
+# multi-character pieces whole where the training text never cuts inside them
+# (--whole-pieces), for a fixed number of epochs chosen on a split of the dev file.
+# DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of
+# the training sentences, to learn sentence ends without it (headings).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
 # resumed (a run cut by MAX_MINUTES keeps it; an early-stopped one removes it). Logs go to
 # docs/train-logs/<treebank>.<stage>.log. Chinese-GSD, Japanese-GSD and Danish-DDT have no
@@ -38,7 +42,7 @@ DISTANCE=${DISTANCE:-10}
 stage=$1; shift
 case $stage in
   posdep) extra=(--lr 3e-3 --batch-tokens 512 --mix --depth $DEPTH --first-last --suffixes $SUFFIXES --distance $DISTANCE --max-epochs 30 --patience 5);;
-  tokenize) extra=(--lr 3e-3 --patience 3 --depth $DEPTH);;
+  tokenize) extra=(--lr 3e-3 --depth $DEPTH);;
   *) echo "unknown stage $stage (posdep, tokenize)" >&2; exit 2;;
 esac
 for tb in "$@"; do
@@ -65,7 +69,15 @@ for tb in "$@"; do
     args+=(--lstm "$lstm"); [[ $lstm != 0 ]] && args+=(--lstm-only)
   fi
   if [[ $stage == tokenize ]]; then
-    if [[ $tb == zh_gsd || $tb == ja_gsd ]]; then args+=(--batch-tokens 256 --max-epochs 40); else args+=(--batch-tokens 1024 --max-epochs 20); fi
+    case $tb in
+      # Pieces kept whole unless the training text cuts inside them (Japanese: also cut
+      # pieces with hiragana), at most 2 characters; epochs fixed, chosen on a 400/100
+      # split of the dev file (scripts/dev-split.py), since the dev file is the training data.
+      zh_gsd) args+=(--batch-tokens 256 --whole-pieces --whole-max-chars 2 --max-epochs 11 --patience 100);;
+      ja_gsd) args+=(--batch-tokens 256 --whole-pieces --whole-max-chars 2 --cut-hiragana --max-epochs 4 --patience 100);;
+      *) args+=(--batch-tokens 1024 --max-epochs 20 --patience 3);;
+    esac
+    [[ -n ${DROP_FINAL_PUNCT:-} ]] && args+=(--drop-final-punct "$DROP_FINAL_PUNCT")
   fi
   dir=$SHARED/ud/$ud
   train=$dir/$tb-ud-train.conllu

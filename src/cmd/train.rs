@@ -144,6 +144,21 @@ struct TokenizeArgs {
     /// Dropout before the unit classifier.
     #[arg(long, default_value_t = 0.1)]
     dropout: f64,
+    /// Scripts without spaces (Chinese): keep each multi-character piece of the encoder's
+    /// tokenizer whole, as it was pretrained, unless the training text has a token end
+    /// inside it (those pieces are cut into characters). Default: cut every such piece.
+    #[arg(long)]
+    whole_pieces: bool,
+    /// With `--whole-pieces`: pieces longer than N characters are cut all the same (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    whole_max_chars: usize,
+    /// With `--whole-pieces`: pieces with hiragana are cut all the same (Japanese).
+    #[arg(long)]
+    cut_hiragana: bool,
+    /// Drop the final `.`/`!`/`?`/`…` of this share of the training sentences (seeded),
+    /// so that sentence ends without punctuation (headings, titles) are learned too.
+    #[arg(long, default_value_t = 0.0)]
+    drop_final_punct: f64,
 }
 
 #[derive(clap::Args)]
@@ -424,6 +439,10 @@ fn run_tokenize(t: TokenizeArgs) -> anyhow::Result<ExitCode> {
         adapters: adapters(p),
         window: t.window,
         dropout: t.dropout,
+        whole_pieces: t.whole_pieces,
+        whole_max_chars: t.whole_max_chars,
+        cut_hiragana: t.cut_hiragana,
+        drop_final_punct: t.drop_final_punct,
     };
     let report = tatra_tokenize::train::train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

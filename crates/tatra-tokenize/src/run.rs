@@ -1,6 +1,7 @@
 //! Segmenting raw text with a tokenize package: units → adapted encoder → one label per
 //! unit → tokens, multi-word tokens and sentences with exact character spans.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use burn::module::Module;
@@ -15,7 +16,7 @@ use tatra_encoder::Encoder;
 
 use crate::data::{self, N_LABELS};
 use crate::mwt::Mwt;
-use crate::units::{Units, units};
+use crate::units::{Layout, Units, units_with};
 
 /// The stage configuration stored in a package's `config.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,6 +47,34 @@ pub struct TokenizeConfig {
     /// space into a `▁` unit of its own (see [`crate::units::units`]).
     #[serde(default)]
     pub spaces_in_pieces: bool,
+    /// Multi-character pieces of scripts without spaces (Han, kana) that are cut into
+    /// characters: those the training data cuts inside (piece strings, sorted); the
+    /// others stay one unit. `None` (packages trained without `--whole-pieces`): every
+    /// such piece is cut (see [`crate::units::Layout`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_pieces: Option<Vec<String>>,
+    /// With `cut_pieces`: longer pieces are cut all the same (0: no limit).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub whole_max_chars: usize,
+    /// With `cut_pieces`: pieces with hiragana are cut all the same.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut_hiragana: bool,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl TokenizeConfig {
+    /// The unit layout of this package (`cut`: its `cut_pieces` as piece ids).
+    pub fn layout<'a>(&self, cut: Option<&'a HashSet<u32>>) -> Layout<'a> {
+        Layout { spaces_in_pieces: self.spaces_in_pieces, cut_pieces: cut, whole_max_chars: self.whole_max_chars, cut_hiragana: self.cut_hiragana }
+    }
+
+    /// `cut_pieces` as piece ids of `tok`.
+    pub fn cut_ids(&self, tok: &tatra_encoder::tokenizer::Tokenizer) -> Option<HashSet<u32>> {
+        self.cut_pieces.as_ref().map(|c| c.iter().filter_map(|p| tok.token_to_id(p)).collect())
+    }
 }
 
 #[derive(Module, Debug)]
@@ -113,7 +142,9 @@ impl Tokenize {
 
     /// Units of a paragraph, laid out in overlapping windows.
     pub fn lay(&self, encoder: &Encoder, text: &str) -> Result<Laid, TokenizeError> {
-        let units = units(&encoder.tokenizer, text, self.config.spaces_in_pieces)?;
+        let cut = self.config.cut_ids(&encoder.tokenizer);
+        let layout = self.config.layout(cut.as_ref());
+        let units = units_with(&encoder.tokenizer, text, &layout)?;
         let w = self.config.window.min(encoder.max_len() - 2);
         // Half-window overlap (every unit is read where it has at least a quarter window
         // of context on each side). Measured on French-Sequoia: a quarter-window overlap is

@@ -22,7 +22,7 @@ use tatra_encoder::words::length_batches;
 use crate::data::{self, Paragraph};
 use crate::mwt::Mwt;
 use crate::run::{Laid, Tokenize, TokenizeConfig, TokenizeError, lower_states};
-use crate::units::units;
+use crate::units::units_with;
 
 /// Everything `tatra train tokenize` takes.
 #[derive(Debug, Clone)]
@@ -33,6 +33,16 @@ pub struct TrainOptions {
     /// Content units per training window.
     pub window: usize,
     pub dropout: f64,
+    /// Keep multi-character pieces of scripts without spaces whole unless the training
+    /// text cuts inside them (see [`crate::units::Layout::cut_pieces`]).
+    pub whole_pieces: bool,
+    /// With `whole_pieces`: pieces longer than this are cut all the same (0: no limit).
+    pub whole_max_chars: usize,
+    /// With `whole_pieces`: pieces with hiragana are cut all the same.
+    pub cut_hiragana: bool,
+    /// Share of training sentences whose final punctuation is dropped
+    /// ([`data::drop_final_punct`]; 0: none).
+    pub drop_final_punct: f64,
 }
 
 /// What training reports at the end.
@@ -217,16 +227,41 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
         punct_splits: data::PunctSplits::from_doc(&train_doc),
         sentence_bias: 0.0,
         spaces_in_pieces: true,
+        cut_pieces: None,
+        whole_max_chars: o.whole_max_chars,
+        cut_hiragana: o.cut_hiragana,
     };
     let mwt = Mwt::build(&train_doc);
-    let paras: Vec<Paragraph> = data::paragraphs(&train_doc);
+    let paras: Vec<Paragraph> = if o.drop_final_punct > 0.0 {
+        let augmented = data::drop_final_punct(&train_doc, o.drop_final_punct, o.schedule.seed);
+        let dropped = train_doc.sentences.iter().zip(&augmented.sentences).filter(|(a, b)| a.tokens.len() != b.tokens.len()).count();
+        log(format!("final punctuation dropped from {dropped} of {} training sentences", train_doc.sentences.len()));
+        data::paragraphs(&augmented)
+    } else {
+        data::paragraphs(&train_doc)
+    };
+    let mut cfg = cfg;
+    if o.whole_pieces {
+        let mut cut = std::collections::BTreeSet::new();
+        for p in &paras {
+            let mut ends = vec![false; p.text.chars().count() + 1];
+            for t in &p.tokens {
+                ends[t.end] = true;
+            }
+            cut.extend(crate::units::pieces_cut_inside(&encoder.tokenizer, &p.text, &ends)?);
+        }
+        log(format!("whole pieces: {} pieces of scripts without spaces are cut inside by the training text", cut.len()));
+        cfg.cut_pieces = Some(cut.into_iter().collect());
+    }
+    let cut_ids = cfg.cut_ids(&encoder.tokenizer);
+    let layout = cfg.layout(cut_ids.as_ref());
 
     // Units, labels and training windows (consecutive, not overlapping).
     let mut seqs: Vec<Vec<u32>> = Vec::new();
     let mut gold: Vec<Vec<Option<u8>>> = Vec::new();
     let mut n_units = 0;
     for p in &paras {
-        let u = units(&encoder.tokenizer, &p.text, cfg.spaces_in_pieces)?;
+        let u = units_with(&encoder.tokenizer, &p.text, &layout)?;
         let lab = data::unit_labels(p, &u);
         n_units += u.len();
         let mut s = 0;

@@ -134,3 +134,42 @@ fn the_space_before_a_word_stays_in_its_piece() {
     let old = units::units(&tok, text, false).expect("units");
     assert_eq!(old.len(), u.len() + 6);
 }
+
+#[test]
+fn whole_pieces_are_cut_only_where_the_training_text_cuts_them() {
+    let Some(tok) = tokenizer() else { return };
+    let text = "我们在北京大学学习语言学。";
+    let pieces = tok.encode(text, false).expect("encodes");
+    let chars: Vec<char> = text.chars().collect();
+    let piece_texts: Vec<String> = pieces.offsets.iter().map(|&(s, e)| chars[s..e].iter().collect::<String>().trim().to_string()).collect();
+    // Every character its own unit in the layout of older packages.
+    let all = units::units(&tok, text, true).expect("units");
+    assert_eq!(all.len(), chars.len());
+    // Gold ends after 我们|在|北京|大学|学习|语言学|。: pieces with an end inside are cut.
+    let mut ends = vec![false; chars.len() + 1];
+    for e in [2, 3, 5, 7, 9, 12, 13] {
+        ends[e] = true;
+    }
+    let cut = units::pieces_cut_inside(&tok, text, &ends).expect("pieces");
+    let ids: std::collections::HashSet<u32> = cut.iter().filter_map(|p| tok.token_to_id(p)).collect();
+    let u = units::units_with(&tok, text, &units::Layout { spaces_in_pieces: true, cut_pieces: Some(&ids), ..units::Layout::default() }).expect("units");
+    // Every gold end is a unit end, every unit is labelled, and a piece not cut stays one
+    // unit with the tokenizer's own id.
+    let unit_ends: std::collections::HashSet<usize> = u.spans.iter().map(|s| s.1).collect();
+    for e in [2, 3, 5, 7, 9, 12, 13] {
+        assert!(unit_ends.contains(&e), "no unit ends at {e}: {:?} (pieces {piece_texts:?})", u.spans);
+    }
+    assert!(u.labelled.iter().all(|&l| l));
+    assert!(u.len() < all.len(), "some pieces stay whole: {piece_texts:?}");
+    for (id, &(s, e)) in pieces.ids.iter().zip(&pieces.offsets) {
+        let p = tok.id_to_token(*id).unwrap_or_default();
+        if !cut.contains(&p) && e - s > 1 {
+            assert!(u.ids.contains(id), "{p} kept whole");
+        }
+    }
+    // Decoding these units rebuilds the text, whatever the labels.
+    let labels = random_labels(u.len(), &mut SplitMix64(7));
+    let spans = paragraph_spans(text);
+    let doc = assemble(text, &spans, vec![run::decode(text, &u, &labels, false, &Mwt::default())], 1);
+    assert_eq!(rebuild_text(&doc), text);
+}

@@ -17,6 +17,10 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         adapters: AdapterConfig { top_layers: 1, reduction: 4, depth: 0 },
         window: 60,
         dropout: 0.1,
+        whole_pieces: false,
+        whole_max_chars: 0,
+        cut_hiragana: false,
+        drop_final_punct: 0.0,
     }
 }
 
