@@ -7,7 +7,8 @@
 # Danish trains on its own data (ALSO=1 adds the others, as measured). OUT_ROOT (default
 # models) trains beside the shipped packages. LSTM (default 200) is the width of the
 # token-level BiLSTM before the tag classifier (since session 8; 0 rebuilds the packages
-# trained before it, as each package's recorded command says).
+# trained before it, as each package's recorded command says). DEPTH (default 0: all 12
+# layers) makes the tagger read the encoder's layer DEPTH, adapters in the 6 below it.
 #
 #   scripts/train-ner.sh sk_snk da_ddt en
 set -euo pipefail
@@ -17,6 +18,7 @@ BIN=${TATRA_BIN:-target/release/tatra}
 MAX_MINUTES=${MAX_MINUTES:-30}
 OUT_ROOT=${OUT_ROOT:-models}
 LSTM=${LSTM:-200}
+DEPTH=${DEPTH:-0}
 U=$SHARED/uner
 for what in "$@"; do
   case $what in
@@ -36,6 +38,7 @@ for what in "$@"; do
   log=docs/train-logs/$tb.ner.log
   # English: dev is also the training file, so early stopping cannot use it: fixed epochs.
   extra=(--patience 3); [[ $what == en ]] && extra=(--patience 100 --max-epochs 8)
+  [[ $DEPTH != 0 ]] && extra+=(--depth "$DEPTH")
   "$BIN" train ner --train "$SHARED/uner/$train" --dev "$SHARED/uner/$dev" --out "$out" --lang "$lang" \
     --treebank "$tb" --licence "CC BY-SA 4.0" --lr 3e-3 --batch-tokens 1024 --lstm "$LSTM" --max-minutes "$MAX_MINUTES" \
     "${also[@]}" "${extra[@]}" "${resume[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
