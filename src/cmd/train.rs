@@ -359,6 +359,10 @@ struct PosdepArgs {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    /// posdep: start from this package's weights (trained on the same file with the same
+    /// settings), e.g. to go on with a run cut by its time budget whose checkpoint is gone.
+    #[arg(long, value_name = "PACKAGE")]
+    init: Option<PathBuf>,
 }
 
 fn tokenize_scores_of(model: &tatra_tokenize::Tokenize, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
@@ -484,6 +488,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         mix: p.mix,
         first_last: p.first_last,
         suffixes: (p.suffixes > 0).then_some(tatra_posdep::model::SuffixConfig { max_len: p.suffixes, buckets: 4096, dim: 32 }),
+        init: p.init.clone(),
     };
     let report = train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -85,6 +85,14 @@ impl Vocabs {
             v.reindex();
         }
     }
+
+    /// Whether both have the same labels in the same order (indexes aside).
+    pub fn same_labels(&self, other: &Vocabs) -> bool {
+        fn all(v: &Vocabs) -> [&[String]; 5] {
+            [&v.upos, &v.xpos, &v.feats, &v.lemma, &v.deprel].map(|x| x.labels.as_slice())
+        }
+        all(self) == all(other)
+    }
 }
 
 /// One sentence's words and gold label ids.

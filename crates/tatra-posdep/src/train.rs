@@ -34,6 +34,10 @@ pub struct TrainOptions {
     pub first_last: bool,
     /// Suffix embeddings on word vectors (see [`crate::model::SuffixConfig`]).
     pub suffixes: Option<crate::model::SuffixConfig>,
+    /// Start from the weights of this package (trained with the same settings on the
+    /// same training file) instead of fresh ones: a run cut by its time budget whose
+    /// checkpoint is gone goes on from the package it left.
+    pub init: Option<std::path::PathBuf>,
 }
 
 /// What training reports at the end.
@@ -262,7 +266,33 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         length_batches(&seqs, o.schedule.batch_tokens).into_iter().map(|b| b.into_iter().map(|k| usable[k]).collect()).collect();
 
     let device = encoder.device().clone();
-    let net = Posdep::fresh(encoder, cfg.clone(), &device);
+    let mut net = Posdep::fresh(encoder, cfg.clone(), &device);
+    if let Some(init) = &o.init {
+        let pkg = tatra_adapters::package::Package::read(init)?;
+        pkg.check_encoder(&encoder.identity())?;
+        let theirs: PosdepConfig = pkg.json("config.json")?;
+        let differs: Vec<&str> = [
+            ("adapters", theirs.adapters == cfg.adapters),
+            ("heads", theirs.heads == cfg.heads),
+            ("labels", theirs.vocabs.same_labels(&cfg.vocabs)),
+            ("--mix", theirs.mix == cfg.mix),
+            ("--first-last", theirs.first_last == cfg.first_last),
+            ("--suffixes", theirs.suffixes == cfg.suffixes),
+        ]
+        .into_iter()
+        .filter(|(_, same)| !same)
+        .map(|(what, _)| what)
+        .collect();
+        if !differs.is_empty() {
+            return Err(PosdepError::Other(format!(
+                "{}: --init takes a package trained on the same training file with the same settings; its {} differ from this run's",
+                init.display(),
+                differs.join(", ")
+            )));
+        }
+        net = pkg.weights_into(net)?;
+        log(format!("weights from {}", init.display()));
+    }
     let n_batches = batches.len();
     let job = Job { o, encoder, device, cfg, lexicon, ex, lower, first_pieces, last_pieces, batches, dev_doc, dev_lay, dev_lower };
     let done = tatra_adapters::train::run(&job, net, n_batches, &o.schedule, &o.prov.out, started)?;

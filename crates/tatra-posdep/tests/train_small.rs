@@ -20,6 +20,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         mix: true,
         first_last: true,
         suffixes: Some(tatra_posdep::model::SuffixConfig { max_len: 3, buckets: 64, dim: 4 }),
+        init: None,
     }
 }
 
@@ -79,4 +80,23 @@ fn train_save_load_annotate_resume() {
     std::fs::write(&bad, &bytes).unwrap();
     let e = Posdep::load(&bad, &enc).err().expect("a damaged package must not load").to_string();
     assert!(e.contains("bad.zip") && (e.contains("damaged") || e.contains("cannot read")), "{e}");
+
+    // --init: a run starts from a package's weights (at learning rate 0 it scores on dev
+    // exactly what the package recorded), and only from a package of the same settings.
+    let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex().autodiff()).unwrap();
+    let recorded = Posdep::load(&pkg, &enc).unwrap().meta.dev_scores;
+    let warm_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.path().join("train.conllu"), warm_dir.path().join("train.conllu")).unwrap();
+    std::fs::copy(dir.path().join("dev.conllu"), warm_dir.path().join("dev.conllu")).unwrap();
+    let mut warm = options(warm_dir.path(), 1, false);
+    warm.init = Some(pkg.clone());
+    warm.schedule.learning_rate = 0.0;
+    let report = train(&enc, &warm).unwrap();
+    assert_eq!(report.dev["LAS"], recorded["LAS"]);
+    assert_eq!(report.dev["UPOS"], recorded["UPOS"]);
+    let mut other_heads = options(warm_dir.path(), 1, false);
+    other_heads.init = Some(pkg.clone());
+    other_heads.heads.arc_dim = 8;
+    let e = train(&enc, &other_heads).err().expect("a package of other settings must not seed a run").to_string();
+    assert!(e.contains("--init") && e.contains("fr.posdep.zip"), "{e}");
 }
