@@ -226,7 +226,7 @@ pub fn units_with(tok: &Tokenizer, text: &str, layout: &Layout) -> Result<Units>
 /// ends (`ends[c]`: a token ends before character `c`), as piece strings, sorted: the
 /// pieces a [`Layout`] must cut into characters for these boundaries to be found. Pieces
 /// the training text never cuts inside stay whole, so the encoder reads them as it was
-/// pretrained (on Chinese-GSD dev, 455 of the pieces; 2.85% of the test file's token ends
+/// pretrained (on Chinese-GSD dev, 436 of the pieces; 2.85% of the test file's token ends
 /// fall inside the others).
 pub fn pieces_cut_inside(tok: &Tokenizer, text: &str, ends: &[bool]) -> Result<Vec<String>> {
     let byte_of: Vec<usize> = text.char_indices().map(|(b, _)| b).chain(std::iter::once(text.len())).collect();
