@@ -218,7 +218,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
     let dev_doc = tatra_core::conllu::read_file(&o.prov.dev).map_err(other)?;
     // Windows never exceed the encoder's positions (two go to the special tokens).
     let window = o.window.clamp(1, encoder.max_len().saturating_sub(2).max(1));
-    let cfg = TokenizeConfig {
+    let mut cfg = TokenizeConfig {
         adapters: o.adapters.clone(),
         space_tokens: data::has_space_tokens(&train_doc),
         window,
@@ -240,7 +240,6 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
     } else {
         data::paragraphs(&train_doc)
     };
-    let mut cfg = cfg;
     if o.whole_pieces {
         let mut cut = std::collections::BTreeSet::new();
         for p in &paras {
