@@ -142,9 +142,13 @@ impl Tokenize {
 
     /// Units of a paragraph, laid out in overlapping windows.
     pub fn lay(&self, encoder: &Encoder, text: &str) -> Result<Laid, TokenizeError> {
-        let cut = self.config.cut_ids(&encoder.tokenizer);
-        let layout = self.config.layout(cut.as_ref());
-        let units = units_with(&encoder.tokenizer, text, &layout)?;
+        self.lay_with(encoder, text, self.config.cut_ids(&encoder.tokenizer).as_ref())
+    }
+
+    /// [`Tokenize::lay`] with this package's `cut_pieces` already looked up as piece ids
+    /// ([`TokenizeConfig::cut_ids`]), for laying out many paragraphs.
+    pub fn lay_with(&self, encoder: &Encoder, text: &str, cut: Option<&HashSet<u32>>) -> Result<Laid, TokenizeError> {
+        let units = units_with(&encoder.tokenizer, text, &self.config.layout(cut))?;
         let w = self.config.window.min(encoder.max_len() - 2);
         // Half-window overlap (every unit is read where it has at least a quarter window
         // of context on each side). Measured on French-Sequoia: a quarter-window overlap is
@@ -208,8 +212,9 @@ impl Tokenize {
             group.clear();
             texts.clear();
         };
+        let cut = self.config.cut_ids(&encoder.tokenizer);
         for p in paragraphs {
-            let laid = self.lay(encoder, p)?;
+            let laid = self.lay_with(encoder, p, cut.as_ref())?;
             windows_in_group += laid.windows.len();
             group.push(laid);
             group_texts.push(p);

@@ -120,11 +120,16 @@ impl Layout<'_> {
     }
 }
 
-/// The subword pieces of `text`: id and character span, the chunks of [`chunks`] put
-/// together; with `spaces_in_pieces` a word piece's span leaves out the space before it.
-fn pieces(tok: &Tokenizer, text: &str, spaces_in_pieces: bool) -> Result<Vec<(u32, usize, usize)>> {
+/// The byte offset of every character of `text`, and of its end.
+fn byte_offsets(text: &str) -> Vec<usize> {
+    text.char_indices().map(|(b, _)| b).chain(std::iter::once(text.len())).collect()
+}
+
+/// The subword pieces of `text` (`byte_of`: its [`byte_offsets`]): id and character
+/// span, the chunks of [`chunks`] put together; with `spaces_in_pieces` a word piece's
+/// span leaves out the space before it.
+fn pieces(tok: &Tokenizer, text: &str, byte_of: &[usize], spaces_in_pieces: bool) -> Result<Vec<(u32, usize, usize)>> {
     let mut out = Vec::new();
-    let byte_of: Vec<usize> = text.char_indices().map(|(b, _)| b).chain(std::iter::once(text.len())).collect();
     for (cs, ce) in chunks(text, CHUNK_CHARS) {
         let chunk = &text[byte_of[cs]..byte_of[ce]];
         let encoded = tok.encode(chunk, false)?;
@@ -176,8 +181,8 @@ pub fn units(tok: &Tokenizer, text: &str, spaces_in_pieces: bool) -> Result<Unit
 /// The units of `text` in `layout`; spans are character offsets into `text`.
 pub fn units_with(tok: &Tokenizer, text: &str, layout: &Layout) -> Result<Units> {
     let mut out = Units::default();
-    let byte_of: Vec<usize> = text.char_indices().map(|(b, _)| b).chain(std::iter::once(text.len())).collect();
-    for (id, s, e) in pieces(tok, text, layout.spaces_in_pieces)? {
+    let byte_of = byte_offsets(text);
+    for (id, s, e) in pieces(tok, text, &byte_of, layout.spaces_in_pieces)? {
         let slice = &text[byte_of[s]..byte_of[e]];
         if slice.chars().all(char::is_whitespace) {
             // A bare "▁" (or a piece of spaces): context only.
@@ -229,9 +234,9 @@ pub fn units_with(tok: &Tokenizer, text: &str, layout: &Layout) -> Result<Units>
 /// pretrained (on Chinese-GSD dev, 436 of the pieces; 2.85% of the test file's token ends
 /// fall inside the others).
 pub fn pieces_cut_inside(tok: &Tokenizer, text: &str, ends: &[bool]) -> Result<Vec<String>> {
-    let byte_of: Vec<usize> = text.char_indices().map(|(b, _)| b).chain(std::iter::once(text.len())).collect();
+    let byte_of = byte_offsets(text);
     let mut out = std::collections::BTreeSet::new();
-    for (id, s, e) in pieces(tok, text, true)? {
+    for (id, s, e) in pieces(tok, text, &byte_of, true)? {
         let graphemes = graphemes_at(&text[byte_of[s]..byte_of[e]], s);
         if no_space_run(&graphemes) && graphemes[1..].iter().any(|g| ends.get(g.0).copied().unwrap_or(false)) {
             if let Some(p) = tok.id_to_token(id) {
