@@ -363,6 +363,18 @@ struct PosdepArgs {
     /// settings), e.g. to go on with a run cut by its time budget whose checkpoint is gone.
     #[arg(long, value_name = "PACKAGE")]
     init: Option<PathBuf>,
+    /// Dev scores and the package come from an exponential moving average of the weights
+    /// with this decay per step (e.g. 0.999; kept in the checkpoint); 0: the last step's
+    /// weights.
+    #[arg(long, default_value_t = 0.0, value_parser = ema_decay)]
+    ema: f64,
+}
+
+fn ema_decay(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(d) if (0.0..1.0).contains(&d) => Ok(d),
+        _ => Err(format!("'{s}' is not a decay in [0, 1) (e.g. 0.999; 0 turns the average off)")),
+    }
 }
 
 fn tokenize_scores_of(model: &tatra_tokenize::Tokenize, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores> {
@@ -421,6 +433,7 @@ fn schedule(p: &PosdepArgs) -> Schedule {
         checkpoint_minutes: p.checkpoint_minutes,
         max_minutes: p.max_minutes,
         quiet: p.quiet,
+        ema: p.ema,
     }
 }
 

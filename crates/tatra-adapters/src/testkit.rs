@@ -47,5 +47,6 @@ pub fn schedule(epochs: usize, resume: bool, batch_tokens: usize) -> Schedule {
         checkpoint_minutes: 100.0,
         max_minutes: 100.0,
         quiet: true,
+        ema: 0.0,
     }
 }

@@ -4,7 +4,9 @@
 //! every epoch, the best epoch saved as the package, the learning rate halved after an
 //! epoch without dev improvement, early stopping, a time budget, and checkpoints
 //! (`OUT.ckpt`, f32 weights and the state) every few minutes and after every epoch, from
-//! which `--resume` continues at the batch where the run stopped.
+//! which `--resume` continues at the batch where the run stopped. With
+//! [`Schedule::ema`], dev scores and the package come from an exponential moving average
+//! of the weights (kept in the checkpoint too) instead of the last step's weights.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -70,6 +72,70 @@ pub struct Schedule {
     /// the run, data preparation included).
     pub max_minutes: f64,
     pub quiet: bool,
+    /// Decay of an exponential moving average of the trainable weights, updated after
+    /// every step (warmed up as min(decay, (1 + t) / (10 + t)) at step t); dev scores and
+    /// the package come from the average. 0: off (the last step's weights).
+    pub ema: f64,
+}
+
+/// What a checkpoint holds beside the weights: the state and, with EMA, the averaged
+/// weights (f32 safetensors).
+pub struct Checkpoint<'a> {
+    pub state: &'a TrainState,
+    pub ema: Option<Vec<u8>>,
+}
+
+impl Checkpoint<'_> {
+    /// The extra files of the checkpoint package.
+    pub fn files(&self) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+        let mut files = vec![("train_state.json", serde_json::to_vec_pretty(self.state).map_err(|e| e.to_string())?)];
+        if let Some(e) = &self.ema {
+            files.push((EMA_FILE, e.clone()));
+        }
+        Ok(files)
+    }
+}
+
+/// The averaged weights inside a checkpoint.
+pub const EMA_FILE: &str = "ema.safetensors";
+
+fn checkpoint<'a>(state: &'a TrainState, ema: &Option<Ema>) -> Result<Checkpoint<'a>, String> {
+    Ok(Checkpoint { state, ema: ema.as_ref().map(Ema::to_bytes).transpose()? })
+}
+
+/// An exponential moving average of a module's trainable parameters.
+struct Ema {
+    decay: f64,
+    values: std::collections::HashMap<String, (Vec<usize>, Vec<f32>)>,
+}
+
+impl Ema {
+    fn new<M: Module>(decay: f64, net: &M) -> Self {
+        Ema { decay, values: crate::params::export(net).into_iter().map(|(n, s, v)| (n, (s, v))).collect() }
+    }
+
+    /// Folds in the weights after update `step` (counted from 0 over the whole run).
+    fn update<M: Module>(&mut self, net: &M, step: usize) {
+        let d = self.decay.min((1.0 + step as f64) / (10.0 + step as f64)) as f32;
+        for (name, _, v) in crate::params::export(net) {
+            if let Some((_, avg)) = self.values.get_mut(&name) {
+                for (a, x) in avg.iter_mut().zip(&v) {
+                    *a = d * *a + (1.0 - d) * x;
+                }
+            }
+        }
+    }
+
+    /// `net` with the averaged weights.
+    fn apply<M: Module>(&self, net: &M) -> Result<M, String> {
+        crate::params::import(net.clone(), &self.values)
+    }
+
+    fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        let mut v: Vec<(String, Vec<usize>, Vec<f32>)> = self.values.iter().map(|(n, (s, x))| (n.clone(), s.clone(), x.clone())).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        crate::params::to_safetensors(&v, false)
+    }
 }
 
 /// The state a checkpoint carries (`train_state.json`).
@@ -91,6 +157,9 @@ pub struct TrainState {
     /// Learning-rate factor: halved after every epoch without dev improvement.
     #[serde(default = "one")]
     pub lr_scale: f64,
+    /// Optimiser steps over all runs (the EMA's warm-up counts them).
+    #[serde(default)]
+    pub steps: usize,
 }
 
 fn one() -> f64 {
@@ -125,7 +194,7 @@ pub trait Trainee {
     /// Dev scores, the objective to maximise, and the epoch's log line.
     fn evaluate(&self, net: &Self::Net) -> Result<(BTreeMap<String, f64>, f64, String), Self::Error>;
     /// Writes `net` as a package (f16 weights) or, with a state, as a checkpoint (f32).
-    fn save(&self, net: &Self::Net, path: &Path, meta: Meta, state: Option<&TrainState>) -> Result<(), Self::Error>;
+    fn save(&self, net: &Self::Net, path: &Path, meta: Meta, ckpt: Option<&Checkpoint>) -> Result<(), Self::Error>;
     /// The metadata to record after `seconds` of training with these dev scores.
     fn meta(&self, seconds: f64, dev: BTreeMap<String, f64>) -> Meta;
 }
@@ -147,6 +216,7 @@ pub fn run<T: Trainee>(t: &T, mut net: T::Net, n_batches: usize, s: &Schedule, o
         }
     };
     let mut state = TrainState { best: f64::MIN, lr_scale: 1.0, ..Default::default() };
+    let mut ema: Option<Ema> = None;
     let ckpt = ckpt_path(out);
     if s.resume && ckpt.exists() {
         let pkg = Package::read(&ckpt)?;
@@ -165,7 +235,19 @@ pub fn run<T: Trainee>(t: &T, mut net: T::Net, n_batches: usize, s: &Schedule, o
         state = pkg.json("train_state.json")?;
         let values = crate::params::from_safetensors(pkg.file("weights.safetensors")?)?;
         net = crate::params::import(net, &values).map_err(|e| format!("{}: {e}", ckpt.display()))?;
+        if s.ema > 0.0 {
+            // A checkpoint written without EMA starts its average from its weights.
+            let mut e = Ema::new(s.ema, &net);
+            if let Ok(bytes) = pkg.file(EMA_FILE) {
+                e.values = crate::params::from_safetensors(bytes)?;
+                e.apply(&net).map_err(|err| format!("{} ({EMA_FILE}): {err}", ckpt.display()))?;
+            }
+            ema = Some(e);
+        }
         log(format!("resumed from {} at epoch {}, batch {}", ckpt.display(), state.epoch + 1, state.batch));
+    }
+    if s.ema > 0.0 && ema.is_none() {
+        ema = Some(Ema::new(s.ema, &net));
     }
     let resumed_at_epoch = state.epoch;
     let mut optim = AdamConfig::new().init();
@@ -189,16 +271,22 @@ pub fn run<T: Trainee>(t: &T, mut net: T::Net, n_batches: usize, s: &Schedule, o
             n += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &net);
             net = optim.step(s.learning_rate * state.lr_scale, net, grads);
+            if let Some(e) = ema.as_mut() {
+                e.update(&net, state.steps);
+            }
+            state.steps += 1;
             state.batch += 1;
             bar.inc(1);
             if last_ckpt.elapsed().as_secs_f64() > s.checkpoint_minutes * 60.0 {
                 state.seconds = before + run_start.elapsed().as_secs_f64();
-                t.save(&net, &ckpt, t.meta(state.seconds, BTreeMap::new()), Some(&state))?;
+                t.save(&net, &ckpt, t.meta(state.seconds, BTreeMap::new()), Some(&checkpoint(&state, &ema)?))?;
                 last_ckpt = Instant::now();
             }
         }
         bar.finish_and_clear();
-        let (scores, objective, line) = t.evaluate(&net)?;
+        let averaged = ema.as_ref().map(|e| e.apply(&net)).transpose()?;
+        let scored = averaged.as_ref().unwrap_or(&net);
+        let (scores, objective, line) = t.evaluate(scored)?;
         state.seconds = before + run_start.elapsed().as_secs_f64();
         log(format!("epoch {:>2}: loss {:.4}; dev {line} ({:.0} s)", state.epoch + 1, total / n.max(1) as f64, state.seconds));
         state.history.push(scores.clone());
@@ -208,12 +296,12 @@ pub fn run<T: Trainee>(t: &T, mut net: T::Net, n_batches: usize, s: &Schedule, o
             state.best = objective;
             state.best_epoch = state.epoch;
             state.bad_epochs = 0;
-            t.save(&net, out, t.meta(state.seconds, scores), None)?;
+            t.save(scored, out, t.meta(state.seconds, scores), None)?;
         } else {
             state.bad_epochs += 1;
             state.lr_scale *= 0.5;
         }
-        t.save(&net, &ckpt, t.meta(state.seconds, BTreeMap::new()), Some(&state))?;
+        t.save(&net, &ckpt, t.meta(state.seconds, BTreeMap::new()), Some(&checkpoint(&state, &ema)?))?;
         last_ckpt = Instant::now();
         if state.bad_epochs >= s.patience {
             log(format!("early stop: no dev improvement for {} epochs", s.patience));

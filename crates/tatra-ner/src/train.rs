@@ -13,7 +13,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::Serialize;
 use tatra_adapters::package::Meta;
-use tatra_adapters::train::{Provenance, Schedule, TrainState, Trainee};
+use tatra_adapters::train::{Checkpoint, Provenance, Schedule, Trainee};
 use tatra_adapters::{AdaptedTop, AdapterConfig, cross_entropy, pad_batch};
 use tatra_encoder::Encoder;
 use tatra_encoder::words::{Layout, length_batches};
@@ -152,8 +152,8 @@ impl Trainee for Job<'_> {
         Ok((BTreeMap::from([("F1".to_string(), f1)]), f1, format!("micro F1 {f1:.2}")))
     }
 
-    fn save(&self, net: &NerNet, path: &Path, meta: Meta, state: Option<&TrainState>) -> Result<(), NerError> {
-        save(path, Ner { net: net.clone(), config: self.cfg.clone(), meta }, state)
+    fn save(&self, net: &NerNet, path: &Path, meta: Meta, ckpt: Option<&Checkpoint>) -> Result<(), NerError> {
+        save(path, Ner { net: net.clone(), config: self.cfg.clone(), meta }, ckpt)
     }
 
     fn meta(&self, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
@@ -165,9 +165,9 @@ impl Trainee for Job<'_> {
     }
 }
 
-fn save(path: &Path, model: Ner, state: Option<&TrainState>) -> Result<(), NerError> {
-    match state {
-        Some(s) => model.save(path, false, &[("train_state.json", serde_json::to_vec_pretty(s).map_err(other)?)]),
+fn save(path: &Path, model: Ner, ckpt: Option<&Checkpoint>) -> Result<(), NerError> {
+    match ckpt {
+        Some(c) => model.save(path, false, &c.files().map_err(other)?),
         None => model.save(path, true, &[]),
     }
 }

@@ -100,3 +100,38 @@ fn token_bilstm() {
     // No tokens: no tags.
     assert_eq!(ner.tag(&enc, &[Vec::new()]).unwrap(), vec![Vec::<String>::new()]);
 }
+
+/// With `--ema`, the package holds the moving average of the weights (kept in the
+/// checkpoint beside the last step's weights), and a resumed run goes on from both.
+#[test]
+fn weight_average() {
+    use tatra_adapters::package::Package;
+    use tatra_adapters::params::from_safetensors;
+    let Some(dev) = tatra_core::shared::shared_path("uner/UNER_Danish-DDT/da_ddt-ud-dev.iob2") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    slice(&dev, 40, &dir.path().join("train.iob2"));
+    slice(&dev, 12, &dir.path().join("dev.iob2"));
+    slice(&dev, 5, &dir.path().join("more.iob2"));
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
+    let mut o = options(dir.path(), 1, false);
+    o.schedule.ema = 0.9;
+    assert_eq!(train(&enc, &o).unwrap().epochs, 1);
+    let ckpt = Package::read(&dir.path().join("da.ner.zip.ckpt")).unwrap();
+    let last = from_safetensors(ckpt.file("weights.safetensors").unwrap()).unwrap();
+    let avg = from_safetensors(ckpt.file(tatra_adapters::train::EMA_FILE).unwrap()).unwrap();
+    let shipped = from_safetensors(Package::read(&dir.path().join("da.ner.zip")).unwrap().file("weights.safetensors").unwrap()).unwrap();
+    assert_eq!((last.len(), avg.len(), shipped.len()), (avg.len(), shipped.len(), last.len()));
+    // The package (f16) is the average, not the last weights.
+    let dist = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+    let (mut to_avg, mut to_last) = (0f32, 0f32);
+    for (name, (_, v)) in &shipped {
+        to_avg = to_avg.max(dist(v, &avg[name].1));
+        to_last = to_last.max(dist(v, &last[name].1));
+    }
+    assert!(to_avg < 1e-3 && to_last > 3.0 * to_avg, "package vs average {to_avg}, vs last weights {to_last}");
+    let mut o = options(dir.path(), 2, true);
+    o.schedule.ema = 0.9;
+    let report = train(&enc, &o).unwrap();
+    assert_eq!((report.resumed_at_epoch, report.epochs), (1, 2));
+    assert!(Package::read(&dir.path().join("da.ner.zip.ckpt")).unwrap().file(tatra_adapters::train::EMA_FILE).is_ok());
+}

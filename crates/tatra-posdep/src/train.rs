@@ -12,7 +12,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::Serialize;
 use tatra_adapters::AdapterConfig;
 use tatra_adapters::package::Meta;
-use tatra_adapters::train::{Provenance, Schedule, TrainState, Trainee};
+use tatra_adapters::train::{Checkpoint, Provenance, Schedule, Trainee};
 use tatra_core::Document;
 use tatra_encoder::Encoder;
 use tatra_encoder::words::{Layout, length_batches};
@@ -154,14 +154,11 @@ fn objective(s: &BTreeMap<String, f64>) -> f64 {
     ["UPOS", "UFeats", "Lemmas", "LAS"].iter().map(|k| s.get(*k).copied().unwrap_or(0.0)).sum::<f64>() / 4.0
 }
 
-fn save(path: &Path, meta: Meta, net: &PosdepNet, cfg: &PosdepConfig, lexicon: &HashMap<String, String>, state: Option<&TrainState>) -> Result<(), PosdepError> {
+fn save(path: &Path, meta: Meta, net: &PosdepNet, cfg: &PosdepConfig, lexicon: &HashMap<String, String>, ckpt: Option<&Checkpoint>) -> Result<(), PosdepError> {
     let model = Posdep { net: net.clone(), config: cfg.clone(), lexicon: lexicon.clone(), meta };
-    match state {
+    match ckpt {
         // Checkpoints keep f32 so a resumed run continues from exactly these weights.
-        Some(s) => {
-            let st = serde_json::to_vec_pretty(s).map_err(|e| PosdepError::Other(e.to_string()))?;
-            model.save(path, false, &[("train_state.json", st)])
-        }
+        Some(c) => model.save(path, false, &c.files().map_err(PosdepError::Other)?),
         None => model.save(path, true, &[]),
     }
 }
@@ -206,8 +203,8 @@ impl Trainee for Job<'_> {
         Ok((s, obj, line))
     }
 
-    fn save(&self, net: &PosdepNet, path: &Path, meta: Meta, state: Option<&TrainState>) -> Result<(), PosdepError> {
-        save(path, meta, net, &self.cfg, &self.lexicon, state)
+    fn save(&self, net: &PosdepNet, path: &Path, meta: Meta, ckpt: Option<&Checkpoint>) -> Result<(), PosdepError> {
+        save(path, meta, net, &self.cfg, &self.lexicon, ckpt)
     }
 
     fn meta(&self, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {

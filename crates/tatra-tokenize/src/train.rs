@@ -13,7 +13,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::Serialize;
 use tatra_adapters::package::Meta;
-use tatra_adapters::train::{Provenance, Schedule, TrainState, Trainee};
+use tatra_adapters::train::{Checkpoint, Provenance, Schedule, Trainee};
 use tatra_adapters::{AdaptedTop, AdapterConfig, cross_entropy, pad_batch};
 use tatra_core::Document;
 use tatra_encoder::Encoder;
@@ -192,10 +192,10 @@ impl Trainee for Job<'_> {
         Ok((s, obj, line))
     }
 
-    fn save(&self, net: &Self::Net, path: &Path, meta: Meta, state: Option<&TrainState>) -> Result<(), TokenizeError> {
+    fn save(&self, net: &Self::Net, path: &Path, meta: Meta, ckpt: Option<&Checkpoint>) -> Result<(), TokenizeError> {
         let snapshot = self.snapshot(net, meta);
-        match state {
-            Some(s) => snapshot.save(path, false, &[("train_state.json", serde_json::to_vec_pretty(s).map_err(other)?)]),
+        match ckpt {
+            Some(c) => snapshot.save(path, false, &c.files().map_err(other)?),
             None => snapshot.save(path, true, &[]),
         }
     }
