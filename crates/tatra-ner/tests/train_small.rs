@@ -18,6 +18,17 @@ fn slice(src: &Path, n: usize, out: &Path) {
     std::fs::write(out, blocks.join("\n\n") + "\n\n").unwrap();
 }
 
+/// A folder with slices of UNER Danish dev as `train.iob2`, `dev.iob2` and `more.iob2`
+/// (`None` without the shared data).
+fn danish(train: usize, dev: usize, more: usize) -> Option<tempfile::TempDir> {
+    let src = tatra_core::shared::shared_path("uner/UNER_Danish-DDT/da_ddt-ud-dev.iob2")?;
+    let dir = tempfile::tempdir().unwrap();
+    slice(&src, train, &dir.path().join("train.iob2"));
+    slice(&src, dev, &dir.path().join("dev.iob2"));
+    slice(&src, more, &dir.path().join("more.iob2"));
+    Some(dir)
+}
+
 fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
     TrainOptions {
         prov: provenance(dir, ["train.iob2", "dev.iob2", "da.ner.zip"], "danish", "da_ddt"),
@@ -34,11 +45,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
 
 #[test]
 fn train_resume_load_tag() {
-    let Some(dev) = tatra_core::shared::shared_path("uner/UNER_Danish-DDT/da_ddt-ud-dev.iob2") else { return };
-    let dir = tempfile::tempdir().unwrap();
-    slice(&dev, 60, &dir.path().join("train.iob2"));
-    slice(&dev, 20, &dir.path().join("dev.iob2"));
-    slice(&dev, 10, &dir.path().join("more.iob2"));
+    let Some(dir) = danish(60, 20, 10) else { return };
     let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
     let report = train(&enc, &options(dir.path(), 2, false)).unwrap();
     assert_eq!(report.epochs, 2);
@@ -69,11 +76,7 @@ fn train_resume_load_tag() {
 
 #[test]
 fn token_bilstm() {
-    let Some(dev) = tatra_core::shared::shared_path("uner/UNER_Danish-DDT/da_ddt-ud-dev.iob2") else { return };
-    let dir = tempfile::tempdir().unwrap();
-    slice(&dev, 40, &dir.path().join("train.iob2"));
-    slice(&dev, 12, &dir.path().join("dev.iob2"));
-    slice(&dev, 5, &dir.path().join("more.iob2"));
+    let Some(dir) = danish(40, 12, 5) else { return };
     let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
     let o = TrainOptions { lstm: 5, ..options(dir.path(), 2, false) };
     assert_eq!(train(&enc, &o).unwrap().epochs, 2);
@@ -107,11 +110,7 @@ fn token_bilstm() {
 fn weight_average() {
     use tatra_adapters::package::Package;
     use tatra_adapters::params::from_safetensors;
-    let Some(dev) = tatra_core::shared::shared_path("uner/UNER_Danish-DDT/da_ddt-ud-dev.iob2") else { return };
-    let dir = tempfile::tempdir().unwrap();
-    slice(&dev, 40, &dir.path().join("train.iob2"));
-    slice(&dev, 12, &dir.path().join("dev.iob2"));
-    slice(&dev, 5, &dir.path().join("more.iob2"));
+    let Some(dir) = danish(40, 12, 5) else { return };
     let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
     let mut o = options(dir.path(), 1, false);
     o.schedule.ema = 0.9;
