@@ -33,6 +33,9 @@
 # shipped models/TB/posdep.zip (`--init`) at --lr 1e-3 with EMA 0.998 for up to EPOCHS (12)
 # epochs, patience 3: the second step of the shipped Greek (10 epochs), Hungarian, Czech
 # and Slovak (10) posdep packages, whose first runs had been stopped by their time budgets.
+# ALSO_TRAIN adds training files (paths under $SHARED/ud, space-separated; `--also-train`),
+# e.g. another treebank's usable dev file of the same language; LICENCE then names every
+# licence involved.
 # DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of
 # the training sentences, to learn sentence ends without it (headings).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
@@ -83,6 +86,8 @@ for tb in "$@"; do
     [[ $stage == posdep && $CONTINUE == 1 ]] && ema=0.998
   fi
   [[ $ema != 0 ]] && args+=(--ema "$ema")
+  for f in ${ALSO_TRAIN:-}; do args+=(--also-train "$SHARED/ud/$f"); done
+  lic=${LICENCE:-$lic}
   if [[ $stage == posdep ]]; then
     # Slovak's 958 XPOS tags make its heads large: a 200-wide BiLSTM gives 8.1 MB, over
     # the 8 MB budget, so Slovak takes 160 (6.9 MB) unless LSTM says otherwise.

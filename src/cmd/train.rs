@@ -47,10 +47,6 @@ struct NerArgs {
     /// Dropout before the tag classifier.
     #[arg(long, default_value_t = 0.2)]
     dropout: f64,
-    /// More IOB2 training files, added to `--train` (e.g. other languages' UniversalNER
-    /// data, for cross-lingual transfer through the shared encoder); repeatable.
-    #[arg(long, value_name = "FILE")]
-    also_train: Vec<PathBuf>,
 }
 
 fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
@@ -62,7 +58,6 @@ fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
         adapters: adapters(p),
         dropout: t.dropout,
         first_last: p.first_last,
-        also_train: t.also_train.clone(),
         lstm: p.lstm,
     };
     let report = tatra_ner::train::train(&encoder, &opts)?;
@@ -279,9 +274,14 @@ fn scores_of(posdep: &tatra_posdep::run::Posdep, encoder: &Encoder, gold: &Path)
 
 #[derive(clap::Args)]
 struct PosdepArgs {
-    /// Training CoNLL-U file.
+    /// Training CoNLL-U file (NER: IOB2).
     #[arg(long)]
     train: PathBuf,
+    /// More training files in the same format, added to `--train` (another treebank of the
+    /// language, or other languages' data for cross-lingual transfer through the shared
+    /// encoder; recorded in the package); repeatable.
+    #[arg(long, value_name = "FILE")]
+    also_train: Vec<PathBuf>,
     /// Development CoNLL-U file (early stopping, reported scores).
     #[arg(long)]
     dev: PathBuf,
@@ -413,6 +413,7 @@ fn training_encoder(p: &PosdepArgs) -> anyhow::Result<tatra_encoder::Encoder> {
 fn provenance(p: &PosdepArgs) -> Provenance {
     Provenance {
         train: p.train.clone(),
+        also_train: p.also_train.clone(),
         dev: p.dev.clone(),
         out: p.out.clone(),
         language: p.lang.clone(),

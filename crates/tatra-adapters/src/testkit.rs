@@ -25,6 +25,7 @@ pub fn provenance(dir: &Path, files: [&str; 3], language: &str, treebank: &str) 
     let [train, dev, out] = files;
     Provenance {
         train: dir.join(train),
+        also_train: Vec::new(),
         dev: dir.join(dev),
         out: dir.join(out),
         language: language.into(),

@@ -8,7 +8,7 @@
 //! [`Schedule::ema`], dev scores and the package come from an exponential moving average
 //! of the weights (kept in the checkpoint too) instead of the last step's weights.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -25,6 +25,10 @@ use crate::package::{Meta, Package, PackageError, ckpt_path, file_name};
 #[derive(Debug, Clone)]
 pub struct Provenance {
     pub train: PathBuf,
+    /// More training files, read after `train` (the same treebank format: more data of the
+    /// language from another treebank's usable files, or other languages' data for
+    /// cross-lingual transfer through the shared encoder); recorded in the metadata.
+    pub also_train: Vec<PathBuf>,
     pub dev: PathBuf,
     pub out: PathBuf,
     pub language: String,
@@ -37,6 +41,10 @@ pub struct Provenance {
 impl Provenance {
     /// The package metadata of a stage trained from these files.
     pub fn meta(&self, stage: &str, encoder: &str, adapters: &AdapterConfig, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
+        let mut training_data = format!("train {}; dev {}", file_name(&self.train), file_name(&self.dev));
+        for f in &self.also_train {
+            training_data.push_str(&format!("; also train {}", file_name(f)));
+        }
         Meta {
             format: "tatra-adapter/1".into(),
             stage: stage.into(),
@@ -44,7 +52,7 @@ impl Provenance {
             treebank: self.treebank.clone(),
             encoder: encoder.into(),
             adapters: adapters.clone(),
-            training_data: format!("train {}; dev {}", file_name(&self.train), file_name(&self.dev)),
+            training_data,
             licence: self.licence.clone(),
             command: self.command.clone(),
             tatra_version: env!("CARGO_PKG_VERSION").into(),
@@ -103,36 +111,118 @@ fn checkpoint<'a>(state: &'a TrainState, ema: &Option<Ema>) -> Result<Checkpoint
     Ok(Checkpoint { state, ema: ema.as_ref().map(Ema::to_bytes).transpose()? })
 }
 
-/// An exponential moving average of a module's trainable parameters.
+/// An exponential moving average of a module's trainable parameters, kept as tensors on
+/// the training device (flattened, by parameter path): an update is a few element-wise
+/// kernels there, never a copy to the host. Only checkpoints read it back.
 struct Ema {
     decay: f64,
-    values: std::collections::HashMap<String, (Vec<usize>, Vec<f32>)>,
+    values: HashMap<String, (Vec<usize>, Tensor<1>)>,
+}
+
+/// A parameter's values, flattened and cut from the autodiff graph.
+fn flat<const D: usize>(param: &burn::module::Param<Tensor<D>>) -> Tensor<1> {
+    // Untracked: the average's arithmetic never joins the autodiff graph.
+    let t = param.val().set_require_grad(false);
+    let n = t.dims().iter().product::<usize>();
+    t.reshape([n])
+}
+
+/// Visits the trainable parameters of a module by path (see [`crate::params`]).
+struct EachTrainable<F: FnMut(String, &[usize], Tensor<1>)> {
+    path: Vec<String>,
+    f: F,
+}
+
+impl<F: FnMut(String, &[usize], Tensor<1>)> burn::module::ModuleVisitor for EachTrainable<F> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        let name = self.path.join(".");
+        if !crate::params::is_frozen_path(&name) {
+            (self.f)(name, &param.dims(), flat(param));
+        }
+    }
+}
+
+fn each_trainable<M: Module>(net: &M, f: impl FnMut(String, &[usize], Tensor<1>)) {
+    net.visit(&mut EachTrainable { path: Vec::new(), f });
+}
+
+/// Sets a module's trainable parameters from the average.
+struct Assign<'a> {
+    path: Vec<String>,
+    values: &'a HashMap<String, (Vec<usize>, Tensor<1>)>,
+    missing: Vec<String>,
+}
+
+impl burn::module::ModuleMapper for Assign<'_> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
+        let name = self.path.join(".");
+        if crate::params::is_frozen_path(&name) {
+            return param;
+        }
+        match self.values.get(&name) {
+            Some((shape, v)) if shape.as_slice() == param.dims().as_slice() => {
+                let require_grad = param.val().is_require_grad();
+                let t: Tensor<D> = v.clone().reshape(burn::tensor::Shape::from(shape.clone()));
+                burn::module::Param::initialized(param.id, t.set_require_grad(require_grad))
+            }
+            _ => {
+                self.missing.push(name);
+                param
+            }
+        }
+    }
 }
 
 impl Ema {
     fn new<M: Module>(decay: f64, net: &M) -> Self {
-        Ema { decay, values: crate::params::export(net).into_iter().map(|(n, s, v)| (n, (s, v))).collect() }
+        let mut values = HashMap::new();
+        each_trainable(net, |name, shape, v| {
+            values.insert(name, (shape.to_vec(), v));
+        });
+        Ema { decay, values }
     }
 
     /// Folds in the weights after update `step` (counted from 0 over the whole run).
     fn update<M: Module>(&mut self, net: &M, step: usize) {
-        let d = self.decay.min((1.0 + step as f64) / (10.0 + step as f64)) as f32;
-        for (name, _, v) in crate::params::export(net) {
-            if let Some((_, avg)) = self.values.get_mut(&name) {
-                for (a, x) in avg.iter_mut().zip(&v) {
-                    *a = d * *a + (1.0 - d) * x;
-                }
+        let d = self.decay.min((1.0 + step as f64) / (10.0 + step as f64));
+        let values = &mut self.values;
+        each_trainable(net, |name, _, x| {
+            if let Some((_, avg)) = values.get_mut(&name) {
+                *avg = avg.clone().mul_scalar(d).add(x.mul_scalar(1.0 - d));
             }
-        }
+        });
     }
 
     /// `net` with the averaged weights.
     fn apply<M: Module>(&self, net: &M) -> Result<M, String> {
-        crate::params::import(net.clone(), &self.values)
+        let mut a = Assign { path: Vec::new(), values: &self.values, missing: Vec::new() };
+        let m = net.clone().map(&mut a);
+        if a.missing.is_empty() { Ok(m) } else { Err(format!("averaged parameters missing or mis-shaped: {}", a.missing.join(", "))) }
     }
 
+    /// Replaces the average with stored values (a checkpoint's), on the device of `net`.
+    fn load<M: Module>(&mut self, net: &M, stored: &HashMap<String, (Vec<usize>, Vec<f32>)>) -> Result<(), String> {
+        let on = crate::params::import(net.clone(), stored)?;
+        *self = Ema::new(self.decay, &on);
+        Ok(())
+    }
+
+    /// The average as f32 safetensors (read back to the host: checkpoints only).
     fn to_bytes(&self) -> Result<Vec<u8>, String> {
-        let mut v: Vec<(String, Vec<usize>, Vec<f32>)> = self.values.iter().map(|(n, (s, x))| (n.clone(), s.clone(), x.clone())).collect();
+        let mut v: Vec<(String, Vec<usize>, Vec<f32>)> =
+            self.values.iter().map(|(n, (s, x))| (n.clone(), s.clone(), tatra_encoder::to_vec(x.clone()))).collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         crate::params::to_safetensors(&v, false)
     }
@@ -239,8 +329,8 @@ pub fn run<T: Trainee>(t: &T, mut net: T::Net, n_batches: usize, s: &Schedule, o
             // A checkpoint written without EMA starts its average from its weights.
             let mut e = Ema::new(s.ema, &net);
             if let Ok(bytes) = pkg.file(EMA_FILE) {
-                e.values = crate::params::from_safetensors(bytes)?;
-                e.apply(&net).map_err(|err| format!("{} ({EMA_FILE}): {err}", ckpt.display()))?;
+                let stored = crate::params::from_safetensors(bytes)?;
+                e.load(&net, &stored).map_err(|err| format!("{} ({EMA_FILE}): {err}", ckpt.display()))?;
             }
             ema = Some(e);
         }

@@ -30,9 +30,6 @@ pub struct TrainOptions {
     pub dropout: f64,
     /// Tag scores from each token's first and last piece (see [`NerConfig::first_last`]).
     pub first_last: bool,
-    /// More training files, read after `prov.train` (other languages' data: the encoder is
-    /// multilingual); recorded in the package's training data.
-    pub also_train: Vec<std::path::PathBuf>,
     /// Width per direction of a token-level BiLSTM (see [`NerConfig::lstm`]; 0: none).
     pub lstm: usize,
 }
@@ -157,11 +154,7 @@ impl Trainee for Job<'_> {
     }
 
     fn meta(&self, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
-        let mut m = self.o.prov.meta("ner", &self.encoder.identity(), &self.o.adapters, seconds, dev);
-        for f in &self.o.also_train {
-            m.training_data.push_str(&format!("; also train {}", tatra_adapters::package::file_name(f)));
-        }
-        m
+        self.o.prov.meta("ner", &self.encoder.identity(), &self.o.adapters, seconds, dev)
     }
 }
 
@@ -182,7 +175,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
         }
     };
     let mut train = iob2::read_file(&o.prov.train).map_err(NerError::Other)?;
-    for f in &o.also_train {
+    for f in &o.prov.also_train {
         train.extend(iob2::read_file(f).map_err(NerError::Other)?);
     }
     let dev = iob2::read_file(&o.prov.dev).map_err(NerError::Other)?;

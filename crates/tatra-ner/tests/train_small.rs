@@ -6,6 +6,7 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use tatra_adapters::AdapterConfig;
+use tatra_adapters::train::Provenance;
 use tatra_adapters::testkit::{provenance, schedule, tiny_encoder};
 use tatra_encoder::Encoder;
 use tatra_ner::Ner;
@@ -31,14 +32,13 @@ fn danish(train: usize, dev: usize, more: usize) -> Option<tempfile::TempDir> {
 
 fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
     TrainOptions {
-        prov: provenance(dir, ["train.iob2", "dev.iob2", "da.ner.zip"], "danish", "da_ddt"),
+        prov: Provenance { also_train: vec![dir.join("more.iob2")], ..provenance(dir, ["train.iob2", "dev.iob2", "da.ner.zip"], "danish", "da_ddt") },
         schedule: schedule(epochs, resume, 256),
         adapters: AdapterConfig { top_layers: 1, reduction: 4, depth: 0 },
         dropout: 0.1,
         // The first+last classifiers (the first-piece path runs in every pipeline test
         // through the shipped Slovak package).
         first_last: true,
-        also_train: vec![dir.join("more.iob2")],
         lstm: 0,
     }
 }

@@ -220,7 +220,10 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
             eprintln!("{s}");
         }
     };
-    let train_doc = read(&o.prov.train)?;
+    let mut train_doc = read(&o.prov.train)?;
+    for f in &o.prov.also_train {
+        train_doc.sentences.extend(read(f)?.sentences);
+    }
     let dev_doc = read(&o.prov.dev)?;
     let vocabs = Vocabs::build(&train_doc);
     let lexicon = data::lemma_lexicon(&train_doc);

@@ -214,7 +214,15 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
             eprintln!("{s}");
         }
     };
-    let train_doc = tatra_core::conllu::read_file(&o.prov.train).map_err(other)?;
+    let mut train_doc = tatra_core::conllu::read_file(&o.prov.train).map_err(other)?;
+    for f in &o.prov.also_train {
+        let mut more = tatra_core::conllu::read_file(f).map_err(other)?;
+        // Another file's text never runs on from the last paragraph of the one before.
+        if let Some(first) = more.sentences.first_mut().filter(|s| !s.is_newdoc() && !s.is_newpar()) {
+            first.comments.insert(0, "# newdoc".into());
+        }
+        train_doc.sentences.extend(more.sentences);
+    }
     let dev_doc = tatra_core::conllu::read_file(&o.prov.dev).map_err(other)?;
     // Windows never exceed the encoder's positions (two go to the special tokens).
     let window = o.window.clamp(1, encoder.max_len().saturating_sub(2).max(1));
