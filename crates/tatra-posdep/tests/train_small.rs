@@ -100,3 +100,15 @@ fn train_save_load_annotate_resume() {
     let e = train(&enc, &other_heads).err().expect("a package of other settings must not seed a run").to_string();
     assert!(e.contains("--init") && e.contains("fr.posdep.zip"), "{e}");
 }
+
+#[test]
+fn trains_with_weight_average() {
+    let Some(dev) = tatra_core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    slice_conllu(&dev, 40, &dir.path().join("train.conllu"));
+    slice_conllu(&dev, 15, &dir.path().join("dev.conllu"));
+    let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex().autodiff()).unwrap();
+    let mut o = options(dir.path(), 2, false);
+    o.schedule.ema = 0.9;
+    assert_eq!(train(&enc, &o).unwrap().epochs, 2);
+}
