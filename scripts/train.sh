@@ -35,7 +35,8 @@
 # and Slovak (10) posdep packages, whose first runs had been stopped by their time budgets.
 # ALSO_TRAIN adds training files (paths under $SHARED/ud, space-separated; `--also-train`),
 # e.g. another treebank's usable dev file of the same language; LICENCE then names every
-# licence involved.
+# licence involved. Czech-CLTT posdep adds Czech-FicTree dev by default (ALSO_TRAIN= for
+# none).
 # DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of
 # the training sentences, to learn sentence ends without it (headings).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
@@ -86,7 +87,15 @@ for tb in "$@"; do
     [[ $stage == posdep && $CONTINUE == 1 ]] && ema=0.998
   fi
   [[ $ema != 0 ]] && args+=(--ema "$ema")
-  for f in ${ALSO_TRAIN:-}; do args+=(--also-train "$SHARED/ud/$f"); done
+  also=${ALSO_TRAIN-}
+  # Czech-CLTT posdep (session 13): its 467 training sentences plus Czech-FicTree's dev
+  # file (1,309 sentences; FicTree's test file stays held out), EMA 0.998 from scratch.
+  if [[ $stage == posdep && $tb == cs_cltt && -z ${ALSO_TRAIN+x} ]]; then
+    also=UD_Czech-FicTree/cs_fictree-ud-dev.conllu
+    lic="CC BY-SA 4.0 (cs_cltt train); CC BY-NC-SA 4.0 (cs_fictree dev)"
+    [[ -z ${EMA:-} && $ema == 0 ]] && args+=(--ema 0.998)
+  fi
+  for f in $also; do args+=(--also-train "$SHARED/ud/$f"); done
   lic=${LICENCE:-$lic}
   if [[ $stage == posdep ]]; then
     # Slovak's 958 XPOS tags make its heads large: a 200-wide BiLSTM gives 8.1 MB, over
