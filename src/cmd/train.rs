@@ -166,8 +166,9 @@ struct ScoreArgs {
     #[arg(long)]
     test: PathBuf,
     /// tokenize: (re)derive from this training file where letter runs may be split
-    /// (`did|n't`) and which punctuation always splits from a letter (`word|,`), stored
-    /// in the package before scoring.
+    /// (`did|n't`), which punctuation always splits from a letter (`word|,`) and, where
+    /// tokens contain spaces, the words of several syllables (Vietnamese), stored in the
+    /// package before scoring.
     #[arg(long)]
     train: Option<PathBuf>,
     /// tokenize: choose the sentence-end bias on the dev set and store it in the package
@@ -479,6 +480,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                     let doc = tatra_core::conllu::read_file(&train)?;
                     model.config.glued = tatra_tokenize::data::glued_continuations(&doc);
                     model.config.punct_splits = tatra_tokenize::data::PunctSplits::from_doc(&doc);
+                    model.config.space_words = if model.config.space_tokens { tatra_tokenize::words::SpaceWords::from_doc(&doc) } else { None };
                 }
                 if tune {
                     let doc = tatra_core::conllu::read_file(&dev)?;

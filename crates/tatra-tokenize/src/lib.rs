@@ -7,6 +7,7 @@
 //! - [`run`]: the network (adapters + unit classifier), packages, labelling and decoding
 //!   into tokens and sentences;
 //! - [`mwt`]: multi-word token expansion (training lexicon, then learned edit rules);
+//! - [`words`]: words with spaces inside (Vietnamese), a majority vote of the training text;
 //! - [`train`]: `tatra train tokenize`.
 //!
 //! [`Tokenize::document`] turns a whole raw text into a [`Document`] whose tokens carry
@@ -18,6 +19,7 @@ pub mod mwt;
 pub mod run;
 pub mod train;
 pub mod units;
+pub mod words;
 
 pub use run::{Tokenize, TokenizeError};
 use tatra_core::Document;
