@@ -167,8 +167,8 @@ struct ScoreArgs {
     test: PathBuf,
     /// tokenize: (re)derive from this training file where letter runs may be split
     /// (`did|n't`), which punctuation always splits from a letter (`word|,`) and, where
-    /// tokens contain spaces, the words of several syllables (Vietnamese), stored in the
-    /// package before scoring.
+    /// tokens contain spaces or the script has none, the words of several syllables or
+    /// characters (Vietnamese, Chinese, Japanese), stored in the package before scoring.
     #[arg(long)]
     train: Option<PathBuf>,
     /// tokenize: choose the sentence-end bias on the dev set and store it in the package
@@ -480,7 +480,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                     let doc = tatra_core::conllu::read_file(&train)?;
                     model.config.glued = tatra_tokenize::data::glued_continuations(&doc);
                     model.config.punct_splits = tatra_tokenize::data::PunctSplits::from_doc(&doc);
-                    model.config.space_words = if model.config.space_tokens { tatra_tokenize::words::SpaceWords::from_doc(&doc) } else { None };
+                    model.config.space_words = tatra_tokenize::words::SpaceWords::from_doc(&doc);
                 }
                 if tune {
                     let doc = tatra_core::conllu::read_file(&dev)?;

@@ -38,9 +38,10 @@ pub struct TokenizeConfig {
     /// is added there where the model put none (empty in packages from before it).
     #[serde(default)]
     pub punct_splits: crate::data::PunctSplits,
-    /// With `space_tokens`: the training text's words of several syllables, by majority
-    /// vote, which cut and join the model's tokens (see [`crate::words`]). `None` in
-    /// packages without it.
+    /// Where tokens contain spaces (Vietnamese) or the script has none between words
+    /// (Chinese, Japanese): the training text's words of several syllables or
+    /// characters, by majority vote, which cut and join the model's tokens (see
+    /// [`crate::words`]). `None` for other languages and in packages without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub space_words: Option<crate::words::SpaceWords>,
     /// Added to the sentence-end logits before the decision (0 unless chosen on a dev
@@ -243,7 +244,7 @@ impl Tokenize {
             None => labels,
         };
         let labels = match &self.config.space_words {
-            Some(words) if self.config.space_tokens => words.apply(text, units, &labels),
+            Some(words) => words.apply(text, units, &labels),
             _ => labels,
         };
         decode(text, units, &labels, self.config.space_tokens, &self.mwt)

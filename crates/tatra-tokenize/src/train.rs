@@ -233,7 +233,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
         dropout: o.dropout,
         glued: data::glued_continuations(&train_doc),
         punct_splits: data::PunctSplits::from_doc(&train_doc),
-        space_words: if data::has_space_tokens(&train_doc) { crate::words::SpaceWords::from_doc(&train_doc) } else { None },
+        space_words: crate::words::SpaceWords::from_doc(&train_doc),
         sentence_bias: 0.0,
         spaces_in_pieces: true,
         cut_pieces: None,
