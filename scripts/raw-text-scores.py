@@ -34,23 +34,40 @@ TREEBANKS = [
 
 
 def raw_text(path):
-    """The paragraphs of a CoNLL-U file's text, a blank line between them."""
-    paras, cur, text = [], [], None
+    """The paragraphs of a CoNLL-U file's text, a blank line between them; within a
+    paragraph, sentences are joined by a space unless the last token of the one before
+    says SpaceAfter=No (Chinese, Japanese)."""
+    paras, cur, text = [], "", None
+    space_after = True  # after the last token seen
+    joiner = " "  # between the sentence before and the next one
+    mwt_end = 0  # last word of the multi-word token being read
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
             if line.startswith("# newpar") or line.startswith("# newdoc"):
                 if cur:
                     paras.append(cur)
-                cur = []
+                cur = ""
             elif line.startswith("# text ="):
                 text = line[len("# text =") :].strip()
+            elif line and not line.startswith("#"):
+                cols = line.split("\t")
+                if len(cols) != 10 or "." in cols[0]:
+                    continue
+                if "-" in cols[0]:
+                    # a multi-word token's line carries the spacing of its words
+                    mwt_end = int(cols[0].split("-")[1])
+                elif int(cols[0]) <= mwt_end:
+                    continue
+                space_after = "SpaceAfter=No" not in cols[9].split("|")
             elif not line and text is not None:
-                cur.append(text)
+                mwt_end = 0
+                cur = text if not cur else cur + joiner + text
+                joiner = " " if space_after else ""
                 text = None
     if cur:
         paras.append(cur)
-    return "\n\n".join(" ".join(p) for p in paras) + "\n"
+    return "\n\n".join(paras) + "\n"
 
 
 def anchors():
