@@ -244,7 +244,7 @@ impl Tokenize {
             None => labels,
         };
         let labels = match &self.config.space_words {
-            Some(words) => words.apply(text, units, &labels),
+            Some(words) => words.apply(text, units, &labels, self.config.space_tokens),
             _ => labels,
         };
         decode(text, units, &labels, self.config.space_tokens, &self.mwt)
@@ -288,21 +288,27 @@ pub fn keep_words_whole(text: &str, units: &Units, labels: &[u8], glued: &[Strin
     out
 }
 
-/// Builds sentences from unit labels; every non-space character of `text` ends up in
-/// exactly one token. Spans are character offsets into `text`. With `space_tokens`,
-/// a space alone does not end a token (Vietnamese); a multi-word token label expands
-/// the token with `mwt` when it knows how.
-pub fn decode(text: &str, units: &Units, labels: &[u8], space_tokens: bool, mwt: &Mwt) -> Vec<Sentence> {
-    let chars: Vec<char> = text.chars().collect();
-    let n = chars.len();
+/// The label at each character position `0..=n`: the highest label of the units ending
+/// there (0, inside, where none ends).
+pub(crate) fn labels_at_chars(n: usize, units: &Units, labels: &[u8]) -> Vec<u8> {
     let mut at_end = vec![0u8; n + 1];
     for (i, &(_, e)) in units.spans.iter().enumerate() {
         if labels.get(i).copied().unwrap_or(0) > 0 && e <= n {
             at_end[e] = at_end[e].max(labels[i]);
         }
     }
+    at_end
+}
+
+/// The tokens the character labels make: `(start, end, label)`, from a non-space
+/// character to the next position with a label (or whitespace; with `space_tokens`, a
+/// plain space does not end a token), trailing whitespace left out; the label is what
+/// ends the token (at least [`data::TOKEN`]).
+pub(crate) fn token_runs(chars: &[char], at_end: &[u8], space_tokens: bool) -> Vec<(usize, usize, u8)> {
+    let n = chars.len();
+    let label = |p: usize| at_end.get(p).copied().unwrap_or(0);
     let breaks_token = |c: char| c.is_whitespace() && (!space_tokens || c != ' ');
-    let mut sentences: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new()];
+    let mut out = Vec::new();
     let mut pos = 0;
     while pos < n {
         if chars[pos].is_whitespace() {
@@ -311,18 +317,28 @@ pub fn decode(text: &str, units: &Units, labels: &[u8], space_tokens: bool, mwt:
         }
         let start = pos;
         pos += 1;
-        while pos < n && at_end[pos] == 0 && !breaks_token(chars[pos]) {
+        while pos < n && label(pos) == 0 && !breaks_token(chars[pos]) {
             pos += 1;
         }
         let mut end = pos;
         while end > start && chars[end - 1].is_whitespace() {
             end -= 1;
         }
-        let lab = if pos < n && at_end[pos] == 0 {
-            data::TOKEN
-        } else {
-            at_end[pos].max(data::TOKEN)
-        };
+        let lab = if pos < n && label(pos) == 0 { data::TOKEN } else { label(pos).max(data::TOKEN) };
+        out.push((start, end, lab));
+    }
+    out
+}
+
+/// Builds sentences from unit labels; every non-space character of `text` ends up in
+/// exactly one token. Spans are character offsets into `text`. With `space_tokens`,
+/// a space alone does not end a token (Vietnamese); a multi-word token label expands
+/// the token with `mwt` when it knows how.
+pub fn decode(text: &str, units: &Units, labels: &[u8], space_tokens: bool, mwt: &Mwt) -> Vec<Sentence> {
+    let chars: Vec<char> = text.chars().collect();
+    let at_end = labels_at_chars(chars.len(), units, labels);
+    let mut sentences: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new()];
+    for (start, end, lab) in token_runs(&chars, &at_end, space_tokens) {
         if let Some(s) = sentences.last_mut() {
             s.push((start, end, data::is_mwt(lab)));
         }

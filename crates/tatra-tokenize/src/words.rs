@@ -107,7 +107,7 @@ impl SpaceWords {
 
     /// The unit labels with the lexicon's cuts and joins (see the module documentation).
     /// `text` is what the units were laid over; `space_tokens` as in [`crate::run::decode`].
-    pub fn apply(&self, text: &str, units: &Units, labels: &[u8]) -> Vec<u8> {
+    pub fn apply(&self, text: &str, units: &Units, labels: &[u8], space_tokens: bool) -> Vec<u8> {
         let chars: Vec<char> = text.chars().collect();
         let mut out = labels.to_vec();
         // Labelled units by the character position they end at.
@@ -117,28 +117,30 @@ impl SpaceWords {
                 ending.entry(e).or_default().push(i);
             }
         }
-        let at = |out: &[u8], e: usize| ending.get(&e).map_or(INSIDE, |us| us.iter().map(|&u| out.get(u).copied().unwrap_or(INSIDE)).max().unwrap_or(INSIDE));
         let set = |out: &mut Vec<u8>, e: usize, label: u8| {
-            if let Some(us) = ending.get(&e) {
-                for &u in us {
-                    if let Some(l) = out.get_mut(u) {
-                        *l = label;
-                    }
+            for &u in ending.get(&e).into_iter().flatten() {
+                if let Some(l) = out.get_mut(u) {
+                    *l = label;
                 }
             }
+        };
+        let tokens = |out: &[u8]| {
+            let at_end = crate::run::labels_at_chars(chars.len(), units, out);
+            let toks: Vec<(usize, usize)> = crate::run::token_runs(&chars, &at_end, space_tokens).into_iter().map(|(s, e, _)| (s, e)).collect();
+            (at_end, toks)
         };
         let key = |s: usize, e: usize| -> String { chars[s..e].iter().collect::<String>().to_lowercase() };
         let known = |list: &[String], k: &str| list.binary_search_by(|w| w.as_str().cmp(k)).is_ok();
 
         // Cuts: a two-syllable token the training text mostly writes as two.
-        for (s, e) in tokens(&chars, |p| at(&out, p)) {
+        for (s, e) in tokens(&out).1 {
             let inner: Vec<usize> = (s..e).filter(|&p| chars[p] == ' ').collect();
             if inner.len() == 1 && ending.contains_key(&inner[0]) && known(&self.split, &key(s, e)) {
                 set(&mut out, inner[0], TOKEN);
             }
         }
-        // Joins: consecutive tokens, single spaces between, that spell a word.
-        let toks = tokens(&chars, |p| at(&out, p));
+        // Joins: consecutive tokens, single spaces (or nothing) between, that spell a word.
+        let (at_end, toks) = tokens(&out);
         let mut i = 0;
         while i < toks.len() {
             let mut joined = 1;
@@ -146,7 +148,7 @@ impl SpaceWords {
                 let run = &toks[i..i + m];
                 let gaps_ok = run.windows(2).all(|w| {
                     let gap_ok = if self.chars { w[1].0 == w[0].1 } else { w[1].0 == w[0].1 + 1 && chars[w[0].1] == ' ' };
-                    gap_ok && at(&out, w[0].1) == TOKEN
+                    gap_ok && at_end.get(w[0].1) == Some(&TOKEN)
                 });
                 if !gaps_ok {
                     continue;
@@ -190,32 +192,6 @@ fn spaces_after(t: &tatra_core::Token) -> String {
     tatra_core::misc_get(t.token_misc(), "SpacesAfter").map_or(" ".to_string(), crate::run::unescape_spaces)
 }
 
-/// Token spans as [`crate::run::decode`] builds them with spaces inside tokens allowed:
-/// a token runs from a non-space character to the next position whose label ends a
-/// token, or to whitespace other than a plain space.
-fn tokens(chars: &[char], label_at: impl Fn(usize) -> u8) -> Vec<(usize, usize)> {
-    let n = chars.len();
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < n {
-        if chars[pos].is_whitespace() {
-            pos += 1;
-            continue;
-        }
-        let start = pos;
-        pos += 1;
-        while pos < n && label_at(pos) == INSIDE && !(chars[pos].is_whitespace() && chars[pos] != ' ') {
-            pos += 1;
-        }
-        let mut end = pos;
-        while end > start && chars[end - 1].is_whitespace() {
-            end -= 1;
-        }
-        out.push((start, end));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,7 +213,7 @@ mod tests {
         let spans = vec![(0, 4), (4, 7), (7, 10), (10, 15)];
         let units = Units { ids: vec![0; 4], spans, labelled: vec![true; 4] };
         let labels = vec![TOKEN, TOKEN, INSIDE, crate::data::SENTENCE];
-        let fixed = w.apply(text, &units, &labels);
+        let fixed = w.apply(text, &units, &labels, true);
         assert_eq!(fixed, vec![INSIDE, TOKEN, TOKEN, crate::data::SENTENCE]);
     }
 
@@ -252,7 +228,7 @@ mod tests {
         // One unit per character; the model cut 日|本語 and で|す.
         let units = Units { ids: vec![0; 5], spans: (0..5).map(|i| (i, i + 1)).collect(), labelled: vec![true; 5] };
         let labels = vec![TOKEN, INSIDE, TOKEN, TOKEN, crate::data::SENTENCE];
-        assert_eq!(w.apply("日本語です", &units, &labels), vec![INSIDE, INSIDE, TOKEN, INSIDE, crate::data::SENTENCE]);
+        assert_eq!(w.apply("日本語です", &units, &labels, false), vec![INSIDE, INSIDE, TOKEN, INSIDE, crate::data::SENTENCE]);
         // Text with spaces between its words gets no lexicon.
         let en = tatra_core::conllu::read_str("# text = a b\n1\ta\t_\t_\t_\t_\t0\troot\t_\t_\n2\tb\t_\t_\t_\t_\t1\tdep\t_\t_\n\n", "t").unwrap();
         assert!(SpaceWords::from_doc(&en).is_none());
