@@ -24,12 +24,19 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
     }
 }
 
-#[test]
-fn train_save_load_annotate_resume() {
-    let Some(dev) = tatra_core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu") else { return };
+/// A folder with the first 40 French-Sequoia dev sentences as `train.conllu` and the
+/// first 15 as `dev.conllu`; `None` (the test skips) without the shared data.
+fn french_slices() -> Option<tempfile::TempDir> {
+    let dev = tatra_core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu")?;
     let dir = tempfile::tempdir().unwrap();
     slice_conllu(&dev, 40, &dir.path().join("train.conllu"));
     slice_conllu(&dev, 15, &dir.path().join("dev.conllu"));
+    Some(dir)
+}
+
+#[test]
+fn train_save_load_annotate_resume() {
+    let Some(dir) = french_slices() else { return };
     let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex().autodiff()).unwrap();
     let report = train(&enc, &options(dir.path(), 2, false)).unwrap();
     assert_eq!(report.epochs, 2);
@@ -103,10 +110,7 @@ fn train_save_load_annotate_resume() {
 
 #[test]
 fn trains_with_weight_average() {
-    let Some(dev) = tatra_core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu") else { return };
-    let dir = tempfile::tempdir().unwrap();
-    slice_conllu(&dev, 40, &dir.path().join("train.conllu"));
-    slice_conllu(&dev, 15, &dir.path().join("dev.conllu"));
+    let Some(dir) = french_slices() else { return };
     let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex().autodiff()).unwrap();
     let mut o = options(dir.path(), 2, false);
     o.schedule.ema = 0.9;
