@@ -44,7 +44,7 @@
 # docs/train-logs/<treebank>.<stage>.log. Chinese-GSD, Japanese-GSD and Danish-DDT have no
 # train file here: they train on their dev file, which cannot tell when to stop, so their
 # posdep packages (and the Chinese and Danish tokenizers) train for a fixed number of
-# epochs (EPOCHS overrides it for posdep), the best one of the same recipe trained on a
+# epochs (EPOCHS overrides it, and the 20-epoch cap of the other tokenizers), the best one of the same recipe trained on a
 # split of that file (scripts/dev-split.py) and stopped on the held-out part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -124,7 +124,7 @@ for tb in "$@"; do
       ja_gsd) args+=(--batch-tokens 256 --max-epochs 40 --patience 3);;
       # Danish-DDT also trains on its dev file: 256-unit batches, the epochs of a split.
       da_ddt) args+=(--batch-tokens 256 --max-epochs 3 --patience 100);;
-      *) args+=(--batch-tokens 1024 --max-epochs 20 --patience 3);;
+      *) args+=(--batch-tokens 1024 --max-epochs ${EPOCHS:-20} --patience 3);;
     esac
     [[ -n ${DROP_FINAL_PUNCT:-} ]] && args+=(--drop-final-punct "$DROP_FINAL_PUNCT")
   fi
