@@ -338,6 +338,11 @@ pub fn run<T: Trainee>(t: &T, mut net: T::Net, n_batches: usize, s: &Schedule, o
     }
     if s.ema > 0.0 && ema.is_none() {
         ema = Some(Ema::new(s.ema, &net));
+    } else if ema.is_none() {
+        // Lazily initialised parameters get their values now, as the average's first
+        // copy gives them theirs: a run draws its random numbers in the same order with
+        // or without `--ema` (test `trains_with_weight_average`).
+        let _ = crate::params::export(&net);
     }
     let resumed_at_epoch = state.epoch;
     let mut optim = AdamConfig::new().init();

@@ -167,6 +167,8 @@ fn save(path: &Path, model: Ner, ckpt: Option<&Checkpoint>) -> Result<(), NerErr
 
 /// Trains a NER package. `encoder` must live on an autodiff device.
 pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
+    // The device's random numbers (initial weights, dropout masks) come from the seed too.
+    encoder.device().seed(o.schedule.seed);
     let device = encoder.device().clone();
     let started = Instant::now();
     let log = |s: String| {

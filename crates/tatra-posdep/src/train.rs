@@ -214,6 +214,8 @@ impl Trainee for Job<'_> {
 
 /// Trains a posdep package. `encoder` must live on an autodiff device.
 pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError> {
+    // The device's random numbers (initial weights, dropout masks) come from the seed too.
+    encoder.device().seed(o.schedule.seed);
     let started = Instant::now();
     let log = |s: String| {
         if !o.schedule.quiet {

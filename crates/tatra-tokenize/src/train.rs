@@ -207,6 +207,8 @@ impl Trainee for Job<'_> {
 
 /// Trains a tokenize package. `encoder` must live on an autodiff device.
 pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeError> {
+    // The device's random numbers (initial weights, dropout masks) come from the seed too.
+    encoder.device().seed(o.schedule.seed);
     let device = encoder.device().clone();
     let started = Instant::now();
     let log = |s: String| {
