@@ -24,6 +24,10 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
     }
 }
 
+/// Training draws from the backend's one random-number generator: the tests of this file
+/// that train take turns, so that a seeded run draws the same numbers every time.
+static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A folder with the first 40 French-Sequoia dev sentences as `train.conllu` and the
 /// first 15 as `dev.conllu`; `None` (the test skips) without the shared data.
 fn french_slices() -> Option<tempfile::TempDir> {
@@ -36,6 +40,7 @@ fn french_slices() -> Option<tempfile::TempDir> {
 
 #[test]
 fn train_save_load_annotate_resume() {
+    let _turn = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let Some(dir) = french_slices() else { return };
     let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex().autodiff()).unwrap();
     let report = train(&enc, &options(dir.path(), 2, false)).unwrap();
@@ -110,6 +115,7 @@ fn train_save_load_annotate_resume() {
 
 #[test]
 fn trains_with_weight_average() {
+    let _turn = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let Some(dir) = french_slices() else { return };
     let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex().autodiff()).unwrap();
     let last_weights = |ema: f64| {
