@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::Dtype;
 use safetensors::tensor::TensorView;
 
@@ -14,12 +14,13 @@ pub fn is_frozen_path(path: &str) -> bool {
     path.contains(".layers.") || path.starts_with("layers.")
 }
 
-struct Collect {
+/// Visits the trainable parameters by path (the frozen ones skipped).
+struct EachTrainable<F: FnMut(String, &[usize], Tensor<1>)> {
     path: Vec<String>,
-    out: Vec<(String, Vec<usize>, Vec<f32>)>,
+    f: F,
 }
 
-impl ModuleVisitor for Collect {
+impl<F: FnMut(String, &[usize], Tensor<1>)> ModuleVisitor for EachTrainable<F> {
     fn enter_module(&mut self, name: &str, _container: &str) {
         self.path.push(name.to_string());
     }
@@ -31,18 +32,26 @@ impl ModuleVisitor for Collect {
         if is_frozen_path(&name) {
             return;
         }
-        let t = param.val();
-        let shape = t.dims().to_vec();
-        self.out.push((name, shape, tatra_encoder::to_vec(t)));
+        // Untracked: what is computed from it never joins the autodiff graph.
+        let t = param.val().set_require_grad(false);
+        let dims = t.dims();
+        let n = dims.iter().product::<usize>();
+        (self.f)(name, &dims, t.reshape([n]));
     }
+}
+
+/// Calls `f` with each trainable parameter of a module: its path, its shape and its
+/// values, flattened, untracked and on the parameter's device (no copy to the host).
+pub fn each_trainable<M: Module>(module: &M, f: impl FnMut(String, &[usize], Tensor<1>)) {
+    module.visit(&mut EachTrainable { path: Vec::new(), f });
 }
 
 /// The trainable parameters of a module, by path.
 pub fn export<M: Module>(module: &M) -> Vec<(String, Vec<usize>, Vec<f32>)> {
-    let mut c = Collect { path: Vec::new(), out: Vec::new() };
-    module.visit(&mut c);
-    c.out.sort_by(|a, b| a.0.cmp(&b.0));
-    c.out
+    let mut out = Vec::new();
+    each_trainable(module, |name, shape, t| out.push((name, shape.to_vec(), tatra_encoder::to_vec(t))));
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 /// Serialises exported parameters as safetensors, in f32 (checkpoints) or f16 (shipped
@@ -83,14 +92,14 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<HashMap<String, (Vec<usize>, Vec
     Ok(out)
 }
 
-struct Assign<'a> {
+/// Sets the trainable parameters by path from `value`.
+struct Assign<F: FnMut(&str, &[usize], &Device) -> Result<Tensor<1>, String>> {
     path: Vec<String>,
-    values: &'a HashMap<String, (Vec<usize>, Vec<f32>)>,
-    missing: Vec<String>,
-    used: usize,
+    value: F,
+    errors: Vec<String>,
 }
 
-impl ModuleMapper for Assign<'_> {
+impl<F: FnMut(&str, &[usize], &Device) -> Result<Tensor<1>, String>> ModuleMapper for Assign<F> {
     fn enter_module(&mut self, name: &str, _container: &str) {
         self.path.push(name.to_string());
     }
@@ -102,34 +111,49 @@ impl ModuleMapper for Assign<'_> {
         if is_frozen_path(&name) {
             return param;
         }
-        let Some((shape, values)) = self.values.get(&name) else {
-            self.missing.push(name);
-            return param;
-        };
         let old = param.val();
-        if old.dims().as_slice() != shape.as_slice() {
-            self.missing.push(format!("{name} (shape {shape:?}, expected {:?})", old.dims()));
-            return param;
+        let dims = old.dims();
+        match (self.value)(&name, &dims, &old.device()) {
+            Ok(flat) => {
+                let require_grad = old.is_require_grad();
+                let t: Tensor<D> = flat.reshape(dims);
+                let id: ParamId = param.id;
+                Param::initialized(id, t.set_require_grad(require_grad))
+            }
+            Err(why) => {
+                self.errors.push(why);
+                param
+            }
         }
-        self.used += 1;
-        let device = old.device();
-        let data = TensorData::new(values.clone(), shape.clone());
-        let id: ParamId = param.id;
-        let require_grad = old.is_require_grad();
-        Param::initialized(id, Tensor::<D>::from_data(data, &device).set_require_grad(require_grad))
     }
+}
+
+/// Sets each trainable parameter of a module from `value(path, shape, device)`: its
+/// values flattened, or why there are none, listed in the returned errors (the
+/// parameter then stays as it was).
+pub fn assign_trainable<M: Module>(module: M, value: impl FnMut(&str, &[usize], &Device) -> Result<Tensor<1>, String>) -> (M, Vec<String>) {
+    let mut a = Assign { path: Vec::new(), value, errors: Vec::new() };
+    let m = module.map(&mut a);
+    (m, a.errors)
 }
 
 /// Sets a module's trainable parameters from `values`; errors list what is missing or
 /// mis-shaped, or left over.
 pub fn import<M: Module>(module: M, values: &HashMap<String, (Vec<usize>, Vec<f32>)>) -> Result<M, String> {
-    let mut a = Assign { path: Vec::new(), values, missing: Vec::new(), used: 0 };
-    let m = module.map(&mut a);
-    if !a.missing.is_empty() {
-        return Err(format!("parameters missing or mis-shaped: {}", a.missing.join(", ")));
+    let mut used = 0;
+    let (m, missing) = assign_trainable(module, |name, dims, device| {
+        let Some((shape, v)) = values.get(name) else { return Err(name.to_string()) };
+        if shape.as_slice() != dims {
+            return Err(format!("{name} (shape {shape:?}, expected {dims:?})"));
+        }
+        used += 1;
+        Ok(Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), device))
+    });
+    if !missing.is_empty() {
+        return Err(format!("parameters missing or mis-shaped: {}", missing.join(", ")));
     }
-    if a.used != values.len() {
-        return Err(format!("{} stored parameters do not belong to this model", values.len() - a.used));
+    if used != values.len() {
+        return Err(format!("{} stored parameters do not belong to this model", values.len() - used));
     }
     Ok(m)
 }

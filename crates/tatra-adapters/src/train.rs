@@ -119,76 +119,10 @@ struct Ema {
     values: HashMap<String, (Vec<usize>, Tensor<1>)>,
 }
 
-/// A parameter's values, flattened and cut from the autodiff graph.
-fn flat<const D: usize>(param: &burn::module::Param<Tensor<D>>) -> Tensor<1> {
-    // Untracked: the average's arithmetic never joins the autodiff graph.
-    let t = param.val().set_require_grad(false);
-    let n = t.dims().iter().product::<usize>();
-    t.reshape([n])
-}
-
-/// Visits the trainable parameters of a module by path (see [`crate::params`]).
-struct EachTrainable<F: FnMut(String, &[usize], Tensor<1>)> {
-    path: Vec<String>,
-    f: F,
-}
-
-impl<F: FnMut(String, &[usize], Tensor<1>)> burn::module::ModuleVisitor for EachTrainable<F> {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.push(name.to_string());
-    }
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.pop();
-    }
-    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
-        let name = self.path.join(".");
-        if !crate::params::is_frozen_path(&name) {
-            (self.f)(name, &param.dims(), flat(param));
-        }
-    }
-}
-
-fn each_trainable<M: Module>(net: &M, f: impl FnMut(String, &[usize], Tensor<1>)) {
-    net.visit(&mut EachTrainable { path: Vec::new(), f });
-}
-
-/// Sets a module's trainable parameters from the average.
-struct Assign<'a> {
-    path: Vec<String>,
-    values: &'a HashMap<String, (Vec<usize>, Tensor<1>)>,
-    missing: Vec<String>,
-}
-
-impl burn::module::ModuleMapper for Assign<'_> {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.push(name.to_string());
-    }
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.pop();
-    }
-    fn map_float<const D: usize>(&mut self, param: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
-        let name = self.path.join(".");
-        if crate::params::is_frozen_path(&name) {
-            return param;
-        }
-        match self.values.get(&name) {
-            Some((shape, v)) if shape.as_slice() == param.dims().as_slice() => {
-                let require_grad = param.val().is_require_grad();
-                let t: Tensor<D> = v.clone().reshape(burn::tensor::Shape::from(shape.clone()));
-                burn::module::Param::initialized(param.id, t.set_require_grad(require_grad))
-            }
-            _ => {
-                self.missing.push(name);
-                param
-            }
-        }
-    }
-}
-
 impl Ema {
     fn new<M: Module>(decay: f64, net: &M) -> Self {
         let mut values = HashMap::new();
-        each_trainable(net, |name, shape, v| {
+        crate::params::each_trainable(net, |name, shape, v| {
             values.insert(name, (shape.to_vec(), v));
         });
         Ema { decay, values }
@@ -198,7 +132,7 @@ impl Ema {
     fn update<M: Module>(&mut self, net: &M, step: usize) {
         let d = self.decay.min((1.0 + step as f64) / (10.0 + step as f64));
         let values = &mut self.values;
-        each_trainable(net, |name, _, x| {
+        crate::params::each_trainable(net, |name, _, x| {
             if let Some((_, avg)) = values.get_mut(&name) {
                 *avg = avg.clone().mul_scalar(d).add(x.mul_scalar(1.0 - d));
             }
@@ -207,9 +141,11 @@ impl Ema {
 
     /// `net` with the averaged weights.
     fn apply<M: Module>(&self, net: &M) -> Result<M, String> {
-        let mut a = Assign { path: Vec::new(), values: &self.values, missing: Vec::new() };
-        let m = net.clone().map(&mut a);
-        if a.missing.is_empty() { Ok(m) } else { Err(format!("averaged parameters missing or mis-shaped: {}", a.missing.join(", "))) }
+        let (m, missing) = crate::params::assign_trainable(net.clone(), |name, dims, _| match self.values.get(name) {
+            Some((shape, v)) if shape.as_slice() == dims => Ok(v.clone()),
+            _ => Err(name.to_string()),
+        });
+        if missing.is_empty() { Ok(m) } else { Err(format!("averaged parameters missing or mis-shaped: {}", missing.join(", "))) }
     }
 
     /// Replaces the average with stored values (a checkpoint's), on the device of `net`.
@@ -342,7 +278,7 @@ pub fn run<T: Trainee>(t: &T, mut net: T::Net, n_batches: usize, s: &Schedule, o
         // Lazily initialised parameters get their values now, as the average's first
         // copy gives them theirs: a run draws its random numbers in the same order with
         // or without `--ema` (test `trains_with_weight_average`).
-        let _ = crate::params::export(&net);
+        crate::params::each_trainable(&net, |_, _, _| {});
     }
     let resumed_at_epoch = state.epoch;
     let mut optim = AdamConfig::new().init();
