@@ -152,13 +152,22 @@ pub fn rebuild_text(doc: &Document) -> String {
             out.push_str(&run::unescape_spaces(b));
         }
         out.push_str(&t.form);
-        if let Some(sp) = tatra_core::misc_get(misc, "SpacesAfter") {
-            out.push_str(&run::unescape_spaces(sp));
-        } else if !tatra_core::misc_has(misc, "SpaceAfter", "No") {
-            out.push(' ');
-        }
+        out.push_str(&spaces_after(t));
     }
     out
+}
+
+/// The whitespace a token's MISC says follows it: `SpacesAfter` when given, none with
+/// `SpaceAfter=No`, else one space.
+pub fn spaces_after(t: &tatra_core::Token) -> String {
+    let misc = t.token_misc();
+    if let Some(sp) = tatra_core::misc_get(misc, "SpacesAfter") {
+        run::unescape_spaces(sp)
+    } else if tatra_core::misc_has(misc, "SpaceAfter", "No") {
+        String::new()
+    } else {
+        " ".to_string()
+    }
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ impl SpaceWords {
                 let parts: Vec<String> =
                     if chars { t.form.chars().map(|c| c.to_string()).collect() } else { t.form.split(' ').map(String::from).collect() };
                 let last = parts.len().saturating_sub(1);
-                let gap = spaces_after(t);
+                let gap = crate::spaces_after(t);
                 let to_next = ti + 1 < s.tokens.len() && gap == sep;
                 for (k, p) in parts.into_iter().enumerate() {
                     if chars && p.trim().is_empty() {
@@ -181,15 +181,6 @@ fn spaceless(doc: &Document) -> bool {
         }
     }
     all > 0 && spaced * 10 < all
-}
-
-/// The whitespace a token's MISC says follows it (one space unless `SpacesAfter` says
-/// otherwise; empty with `SpaceAfter=No`).
-fn spaces_after(t: &tatra_core::Token) -> String {
-    if !t.space_after() {
-        return String::new();
-    }
-    tatra_core::misc_get(t.token_misc(), "SpacesAfter").map_or(" ".to_string(), crate::run::unescape_spaces)
 }
 
 #[cfg(test)]
