@@ -17,19 +17,12 @@ import json, os, subprocess, sys
 SHARED = os.environ.get("TATRA_SHARED", "../shared")
 BIN = os.environ.get("TATRA_BIN", "target/release/tatra")
 COLS = ["Tokens", "Sentences", "Words", "UPOS", "XPOS", "UFeats", "AllTags", "Lemmas", "UAS", "LAS", "CLAS", "MLAS", "BLEX"]
+# Treebank code and UD name (its folder is UD_<name>).
 TREEBANKS = [
-    ("sk_snk", "UD_Slovak-SNK", "Slovak-SNK"),
-    ("fr_sequoia", "UD_French-Sequoia", "French-Sequoia"),
-    ("en_lines", "UD_English-LinES", "English-LinES"),
-    ("el_gdt", "UD_Greek-GDT", "Greek-GDT"),
-    ("hu_szeged", "UD_Hungarian-Szeged", "Hungarian-Szeged"),
-    ("ta_ttb", "UD_Tamil-TTB", "Tamil-TTB"),
-    ("tr_imst", "UD_Turkish-IMST", "Turkish-IMST"),
-    ("vi_vtb", "UD_Vietnamese-VTB", "Vietnamese-VTB"),
-    ("cs_cltt", "UD_Czech-CLTT", "Czech-CLTT"),
-    ("zh_gsd", "UD_Chinese-GSD", "Chinese-GSD"),
-    ("ja_gsd", "UD_Japanese-GSD", "Japanese-GSD"),
-    ("da_ddt", "UD_Danish-DDT", "Danish-DDT"),
+    ("sk_snk", "Slovak-SNK"), ("fr_sequoia", "French-Sequoia"), ("en_lines", "English-LinES"),
+    ("el_gdt", "Greek-GDT"), ("hu_szeged", "Hungarian-Szeged"), ("ta_ttb", "Tamil-TTB"),
+    ("tr_imst", "Turkish-IMST"), ("vi_vtb", "Vietnamese-VTB"), ("cs_cltt", "Czech-CLTT"),
+    ("zh_gsd", "Chinese-GSD"), ("ja_gsd", "Japanese-GSD"), ("da_ddt", "Danish-DDT"),
 ]
 
 
@@ -86,12 +79,12 @@ def main():
     os.makedirs("target/raw-text", exist_ok=True)
     print("| treebank | system | " + " | ".join(COLS) + " |")
     print("|---|---|" + "---|" * len(COLS))
-    for tb, ud, name in TREEBANKS:
+    for tb, name in TREEBANKS:
         if wanted and tb not in wanted:
             continue
         if not all(os.path.exists(f"models/{tb}/{s}.zip") for s in ("tokenize", "posdep")):
             continue
-        gold = os.path.join(SHARED, "ud", ud, f"{tb}-ud-test.conllu")
+        gold = os.path.join(SHARED, "ud", f"UD_{name}", f"{tb}-ud-test.conllu")
         txt, out = f"target/raw-text/{tb}.txt", f"target/raw-text/{tb}.conllu"
         with open(txt, "w", encoding="utf-8") as f:
             f.write(raw_text(gold))
