@@ -37,6 +37,8 @@
 # e.g. another treebank's usable dev file of the same language; LICENCE then names every
 # licence involved. Czech-CLTT posdep adds Czech-FicTree dev by default (ALSO_TRAIN= for
 # none).
+# WORD_DROP (posdep; default none) is `--word-drop`: in training each word's cached lower
+# states become the mean state with that probability (session 14).
 # DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of
 # the training sentences, to learn sentence ends without it (headings).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
@@ -102,6 +104,7 @@ for tb in "$@"; do
     # the 8 MB budget, so Slovak takes 160 (6.9 MB) unless LSTM says otherwise.
     lstm=${LSTM:-200}; [[ $tb == sk_snk && -z ${LSTM:-} ]] && lstm=160
     args+=(--lstm "$lstm"); [[ $lstm != 0 ]] && args+=(--lstm-only)
+    [[ -n ${WORD_DROP:-} ]] && args+=(--word-drop "$WORD_DROP")
     if [[ $CONTINUE == 1 ]]; then
       args+=(--init "models/$tb/posdep.zip" --max-epochs ${EPOCHS:-12} --patience 3)
     else

@@ -338,6 +338,10 @@ struct PosdepArgs {
     /// appended (smaller heads, a smaller package).
     #[arg(long)]
     lstm_only: bool,
+    /// posdep: word dropout on the cached lower states — in training, each word's pieces
+    /// become the mean training state with this probability (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    word_drop: f64,
     #[arg(long, default_value_t = 40)]
     max_epochs: usize,
     /// Stop after this many epochs without dev improvement.
@@ -505,6 +509,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         first_last: p.first_last,
         suffixes: (p.suffixes > 0).then_some(tatra_posdep::model::SuffixConfig { max_len: p.suffixes, buckets: 4096, dim: 32 }),
         init: p.init.clone(),
+        word_drop: p.word_drop,
     };
     let report = train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

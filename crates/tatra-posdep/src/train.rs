@@ -38,6 +38,10 @@ pub struct TrainOptions {
     /// same training file) instead of fresh ones: a run cut by its time budget whose
     /// checkpoint is gone goes on from the package it left.
     pub init: Option<std::path::PathBuf>,
+    /// Word dropout on the cached lower states: in training, each word's pieces are
+    /// replaced by the mean training state with this probability, so that the adapted
+    /// layers learn to read a word from its context (0: none).
+    pub word_drop: f64,
 }
 
 /// What training reports at the end.
@@ -76,7 +80,60 @@ struct BatchTensors {
 /// first+last pooling, `lasts[i]` the second one).
 fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<usize>], lasts: Option<&[Vec<usize>]>, cfg: &PosdepConfig, h: usize, device: &Device) -> BatchTensors {
     let states: Vec<&[f32]> = ids.iter().map(|&i| lower[i][0].as_slice()).collect();
-    let (x, bias, _) = pad_batch(&states, h, device);
+    batch_tensors_of(&states, ids, ex, pieces, lasts, cfg, h, device)
+}
+
+/// Word dropout on cached lower states (see [`TrainOptions::word_drop`]).
+struct WordDrop {
+    p: f64,
+    /// The mean lower state of the training pieces, what a dropped word's pieces become.
+    mean: Vec<f32>,
+    /// For each sentence, each word's pieces (end exclusive, without the leading special token).
+    ranges: Vec<Vec<(usize, usize)>>,
+    seed: u64,
+    calls: std::sync::atomic::AtomicU64,
+}
+
+impl WordDrop {
+    fn new(p: f64, lower: &[Lower], ranges: Vec<Vec<(usize, usize)>>, h: usize, seed: u64) -> WordDrop {
+        let mut mean = vec![0f64; h];
+        let mut n = 0usize;
+        for (l, r) in lower.iter().zip(&ranges) {
+            let (Some(first), Some(last)) = (r.first(), r.last()) else { continue };
+            for row in first.0 + 1..last.1 + 1 {
+                for (m, v) in mean.iter_mut().zip(&l[0][row * h..(row + 1) * h]) {
+                    *m += f64::from(*v);
+                }
+                n += 1;
+            }
+        }
+        let mean = mean.into_iter().map(|m| (m / n.max(1) as f64) as f32).collect();
+        WordDrop { p, mean, ranges, seed, calls: std::sync::atomic::AtomicU64::new(0) }
+    }
+
+    /// The states of sentences `ids` with some words dropped (a fresh draw each call).
+    fn apply(&self, ids: &[usize], lower: &[Lower], h: usize) -> Vec<Vec<f32>> {
+        let call = self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut rng = tatra_core::rng::SplitMix64(self.seed ^ call.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        ids.iter()
+            .map(|&i| {
+                let mut s = lower[i][0].clone();
+                for &(a, b) in &self.ranges[i] {
+                    if rng.chance(self.p) {
+                        for row in a + 1..b + 1 {
+                            s[row * h..(row + 1) * h].copy_from_slice(&self.mean);
+                        }
+                    }
+                }
+                s
+            })
+            .collect()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn batch_tensors_of(states: &[&[f32]], ids: &[usize], ex: &[Example], pieces: &[Vec<usize>], lasts: Option<&[Vec<usize>]>, cfg: &PosdepConfig, h: usize, device: &Device) -> BatchTensors {
+    let (x, bias, _) = pad_batch(states, h, device);
     let w = ids.iter().map(|&i| ex[i].words.len()).max().unwrap_or(1);
     let b = ids.len();
     let mut gather = vec![0i64; b * (w + 1)];
@@ -178,6 +235,7 @@ struct Job<'a> {
     dev_doc: Document,
     dev_lay: Vec<Layout>,
     dev_lower: Vec<Lower>,
+    word_drop: Option<WordDrop>,
 }
 
 impl Trainee for Job<'_> {
@@ -186,7 +244,15 @@ impl Trainee for Job<'_> {
 
     fn loss(&self, net: &PosdepNet, batch: usize) -> Tensor<1> {
         let h = self.encoder.hidden_size();
-        let t = batch_tensors(&self.batches[batch], &self.ex, &self.lower, &self.first_pieces, self.last_pieces.as_deref(), &self.cfg, h, &self.device);
+        let ids = &self.batches[batch];
+        let t = match &self.word_drop {
+            Some(d) => {
+                let dropped = d.apply(ids, &self.lower, h);
+                let states: Vec<&[f32]> = dropped.iter().map(Vec::as_slice).collect();
+                batch_tensors_of(&states, ids, &self.ex, &self.first_pieces, self.last_pieces.as_deref(), &self.cfg, h, &self.device)
+            }
+            None => batch_tensors(ids, &self.ex, &self.lower, &self.first_pieces, self.last_pieces.as_deref(), &self.cfg, h, &self.device),
+        };
         loss(net, t)
     }
 
@@ -296,7 +362,11 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         log(format!("weights from {}", init.display()));
     }
     let n_batches = batches.len();
-    let job = Job { o, encoder, device, cfg, lexicon, ex, lower, first_pieces, last_pieces, batches, dev_doc, dev_lay, dev_lower };
+    let word_drop = (o.word_drop > 0.0).then(|| {
+        let ranges = lay.iter().map(|l| l.pieces.word_ranges.clone()).collect();
+        WordDrop::new(o.word_drop, &lower, ranges, h, o.schedule.seed)
+    });
+    let job = Job { o, encoder, device, cfg, lexicon, ex, lower, first_pieces, last_pieces, batches, dev_doc, dev_lay, dev_lower, word_drop };
     let done = tatra_adapters::train::run(&job, net, n_batches, &o.schedule, &o.prov.out, started)?;
     let state = done.state;
 

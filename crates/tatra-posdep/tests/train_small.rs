@@ -21,6 +21,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         first_last: true,
         suffixes: Some(tatra_posdep::model::SuffixConfig { max_len: 3, buckets: 64, dim: 4 }),
         init: None,
+        word_drop: 0.0,
     }
 }
 
