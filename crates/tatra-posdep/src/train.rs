@@ -76,13 +76,6 @@ struct BatchTensors {
     gold: [Tensor<2, Int>; 6],
 }
 
-/// `pieces[i]`: for each word of sentence i, the piece its vector is read from (and, with
-/// first+last pooling, `lasts[i]` the second one).
-fn batch_tensors(ids: &[usize], ex: &[Example], lower: &[Lower], pieces: &[Vec<usize>], lasts: Option<&[Vec<usize>]>, cfg: &PosdepConfig, h: usize, device: &Device) -> BatchTensors {
-    let states: Vec<&[f32]> = ids.iter().map(|&i| lower[i][0].as_slice()).collect();
-    batch_tensors_of(&states, ids, ex, pieces, lasts, cfg, h, device)
-}
-
 /// Word dropout on cached lower states (see [`TrainOptions::word_drop`]).
 struct WordDrop {
     p: f64,
@@ -131,8 +124,11 @@ impl WordDrop {
     }
 }
 
+/// One batch from the lower states of sentences `ids` (`states[k]` for `ids[k]`).
+/// `pieces[i]`: for each word of sentence i, the piece its vector is read from (and, with
+/// first+last pooling, `lasts[i]` the second one).
 #[allow(clippy::too_many_arguments)]
-fn batch_tensors_of(states: &[&[f32]], ids: &[usize], ex: &[Example], pieces: &[Vec<usize>], lasts: Option<&[Vec<usize>]>, cfg: &PosdepConfig, h: usize, device: &Device) -> BatchTensors {
+fn batch_tensors(states: &[&[f32]], ids: &[usize], ex: &[Example], pieces: &[Vec<usize>], lasts: Option<&[Vec<usize>]>, cfg: &PosdepConfig, h: usize, device: &Device) -> BatchTensors {
     let (x, bias, _) = pad_batch(states, h, device);
     let w = ids.iter().map(|&i| ex[i].words.len()).max().unwrap_or(1);
     let b = ids.len();
@@ -245,14 +241,12 @@ impl Trainee for Job<'_> {
     fn loss(&self, net: &PosdepNet, batch: usize) -> Tensor<1> {
         let h = self.encoder.hidden_size();
         let ids = &self.batches[batch];
-        let t = match &self.word_drop {
-            Some(d) => {
-                let dropped = d.apply(ids, &self.lower, h);
-                let states: Vec<&[f32]> = dropped.iter().map(Vec::as_slice).collect();
-                batch_tensors_of(&states, ids, &self.ex, &self.first_pieces, self.last_pieces.as_deref(), &self.cfg, h, &self.device)
-            }
-            None => batch_tensors(ids, &self.ex, &self.lower, &self.first_pieces, self.last_pieces.as_deref(), &self.cfg, h, &self.device),
+        let dropped = self.word_drop.as_ref().map(|d| d.apply(ids, &self.lower, h));
+        let states: Vec<&[f32]> = match &dropped {
+            Some(d) => d.iter().map(Vec::as_slice).collect(),
+            None => ids.iter().map(|&i| self.lower[i][0].as_slice()).collect(),
         };
+        let t = batch_tensors(&states, ids, &self.ex, &self.first_pieces, self.last_pieces.as_deref(), &self.cfg, h, &self.device);
         loss(net, t)
     }
 
