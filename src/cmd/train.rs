@@ -47,10 +47,18 @@ struct NerArgs {
     /// Dropout before the tag classifier.
     #[arg(long, default_value_t = 0.2)]
     dropout: f64,
+    /// Train a linear-chain CRF over the tag scores (sentence likelihood, transitions
+    /// learned; needs --lstm) instead of per-token cross-entropy.
+    #[arg(long)]
+    crf: bool,
 }
 
 fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
     let p = &t.common;
+    if t.crf && p.lstm == 0 {
+        eprintln!("error: --crf needs the token-level BiLSTM: give --lstm N (e.g. --lstm 200)");
+        return Ok(ExitCode::from(2));
+    }
     let encoder = training_encoder(p)?;
     let opts = tatra_ner::train::TrainOptions {
         prov: provenance(p),
@@ -59,6 +67,7 @@ fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
         dropout: t.dropout,
         first_last: p.first_last,
         lstm: p.lstm,
+        crf: t.crf,
     };
     let report = tatra_ner::train::train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -9,6 +9,7 @@
 //!   annotation of sentences (`NER=…` in MISC, [`tatra_core::Entity`] spans);
 //! - [`train`]: `tatra train ner`.
 
+pub mod crf;
 pub mod iob2;
 pub mod spans;
 pub mod train;
@@ -55,6 +56,10 @@ pub struct NerConfig {
     /// which classify pieces).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lstm: usize,
+    /// A linear-chain CRF over the BiLSTM model's tag scores ([`crf::Crf`]), trained with
+    /// the sentence likelihood instead of per-token cross-entropy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub crf: bool,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -78,6 +83,8 @@ pub struct NerNet {
     pub dropout: Dropout,
     /// Token-level BiLSTM (`lstm` models: `head` then reads token vectors and its outputs).
     pub lstm: Vec<BiLstm>,
+    /// Transition scores (`crf` models).
+    pub crf: Option<crf::Crf>,
 }
 
 impl NerNet {
@@ -140,7 +147,8 @@ impl Ner {
             let d = config.pooling().width(h);
             let lstm = tatra_adapters::lstm::stack(d, config.lstm, 1, device);
             let width = tatra_adapters::lstm::output_width(d, config.lstm, lstm.len(), true);
-            return NerNet { top, mix, head: LinearConfig::new(width, k).init(device), head_last: None, dropout, lstm };
+            let crf = config.crf.then(|| crf::Crf::new(k, device));
+            return NerNet { top, mix, head: LinearConfig::new(width, k).init(device), head_last: None, dropout, lstm, crf };
         }
         NerNet {
             top,
@@ -149,6 +157,7 @@ impl Ner {
             head_last: config.first_last.then(|| LinearConfig::new(h, k).init(device)),
             dropout,
             lstm: Vec::new(),
+            crf: None,
         }
     }
 
@@ -207,6 +216,8 @@ impl Ner {
         let d = pooling.width(h);
         let tokens: Vec<Vec<f32>> = lay.iter().zip(&top).map(|(l, o)| stitch_and_pool(l, o, h, pooling)).collect();
         let mut out: Vec<Vec<String>> = vec![Vec::new(); tokens.len()];
+        // A CRF model decodes its raw scores with its transitions.
+        let crf = self.net.crf.as_ref().map(|c| c.scores(&self.config.tags));
         let counts: Vec<Vec<u32>> = tokens.iter().map(|t| vec![0; t.len() / d]).collect();
         for batch in length_batches(&counts, 8192) {
             let batch: Vec<usize> = batch.into_iter().filter(|&i| !tokens[i].is_empty()).collect();
@@ -217,10 +228,11 @@ impl Ner {
             let (x, _, t) = pad_batch(&states, d, &device);
             let n: Vec<usize> = states.iter().map(|s| s.len() / d).collect();
             let mask = tatra_adapters::lstm::length_mask(&n, t, &device);
-            let y = to_vec(log_softmax(self.net.forward_tokens(x, &mask), 2));
+            let logits = self.net.forward_tokens(x, &mask);
+            let y = to_vec(if crf.is_some() { logits } else { log_softmax(logits, 2) });
             for (b, &i) in batch.iter().enumerate() {
                 let scores: Vec<Vec<f32>> = (0..n[b]).map(|j| y[(b * t + j) * k..(b * t + j + 1) * k].to_vec()).collect();
-                out[i] = self.decode(&scores, decoding);
+                out[i] = self.decode_with(&scores, decoding, crf.as_ref().map(|(t, s)| (t.as_slice(), s.as_slice())));
             }
         }
         out
@@ -228,9 +240,15 @@ impl Ner {
 
     /// Tags from per-token log-probabilities.
     pub fn decode(&self, scores: &[Vec<f32>], decoding: Decoding) -> Vec<String> {
+        self.decode_with(scores, decoding, None)
+    }
+
+    /// [`Ner::decode`] with a CRF's transition and first-tag scores (Viterbi only; argmax
+    /// reads the scores alone).
+    fn decode_with(&self, scores: &[Vec<f32>], decoding: Decoding, crf: Option<(&[f32], &[f32])>) -> Vec<String> {
         let tags = &self.config.tags;
         match decoding {
-            Decoding::Viterbi => spans::viterbi(scores, tags).into_iter().map(|i| tags[i].clone()).collect(),
+            Decoding::Viterbi => spans::viterbi_with(scores, tags, crf).into_iter().map(|i| tags[i].clone()).collect(),
             Decoding::Argmax => {
                 let mut out: Vec<String> = scores
                     .iter()

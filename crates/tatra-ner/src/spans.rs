@@ -41,6 +41,12 @@ pub fn allowed(prev: Option<&str>, next: &str) -> bool {
 /// The best tag sequence under the IOB2 constraint (Viterbi over per-token
 /// log-probabilities `scores[i][tag]`): never an `I-X` without its `B-X`.
 pub fn viterbi(scores: &[Vec<f32>], tags: &[String]) -> Vec<usize> {
+    viterbi_with(scores, tags, None)
+}
+
+/// [`viterbi`] with a CRF's scores added (`crf`: transitions `[k·k]`, row = from, and
+/// first tags `[k]`; see [`crate::crf::Crf::scores`]).
+pub fn viterbi_with(scores: &[Vec<f32>], tags: &[String], crf: Option<(&[f32], &[f32])>) -> Vec<usize> {
     let n = scores.len();
     let k = tags.len();
     if n == 0 || k == 0 {
@@ -50,7 +56,7 @@ pub fn viterbi(scores: &[Vec<f32>], tags: &[String]) -> Vec<usize> {
     let mut back = vec![vec![0usize; k]; n];
     for j in 0..k {
         if allowed(None, &tags[j]) {
-            best[0][j] = scores[0][j];
+            best[0][j] = scores[0][j] + crf.map_or(0.0, |c| c.1[j]);
         }
     }
     for i in 1..n {
@@ -59,7 +65,7 @@ pub fn viterbi(scores: &[Vec<f32>], tags: &[String]) -> Vec<usize> {
                 if best[i - 1][p] == f32::NEG_INFINITY || !allowed(Some(&tags[p]), &tags[j]) {
                     continue;
                 }
-                let s = best[i - 1][p] + scores[i][j];
+                let s = best[i - 1][p] + scores[i][j] + crf.map_or(0.0, |c| c.0[p * k + j]);
                 if s > best[i][j] {
                     best[i][j] = s;
                     back[i][j] = p;

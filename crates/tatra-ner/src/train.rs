@@ -32,6 +32,8 @@ pub struct TrainOptions {
     pub first_last: bool,
     /// Width per direction of a token-level BiLSTM (see [`NerConfig::lstm`]; 0: none).
     pub lstm: usize,
+    /// Train a CRF over the BiLSTM's tag scores (see [`NerConfig::crf`]).
+    pub crf: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +102,10 @@ impl Job<'_> {
         };
         let mask = tatra_adapters::lstm::length_mask(&n, t, &self.device);
         let logits = net.forward_tokens(tokens, &mask);
+        if let Some(crf) = &net.crf {
+            let gold: Vec<Vec<usize>> = (0..b).map(|k| g[k * t..k * t + n[k]].iter().map(|&y| y as usize).collect()).collect();
+            return crf.nll(logits, &gold, &self.cfg.tags);
+        }
         let g = Tensor::<2, Int>::from_data(TensorData::new(g, [b, t]), &self.device);
         cross_entropy(logits, g, mask)
     }
@@ -191,7 +197,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
         tags.push(format!("I-{t}"));
     }
     let index: HashMap<String, usize> = tags.iter().enumerate().map(|(i, t)| (t.clone(), i)).collect();
-    let cfg = NerConfig { adapters: o.adapters.clone(), tags, decoding: Decoding::Viterbi, dropout: o.dropout, first_last: o.first_last, lstm: o.lstm };
+    let cfg = NerConfig { adapters: o.adapters.clone(), tags, decoding: Decoding::Viterbi, dropout: o.dropout, first_last: o.first_last, lstm: o.lstm, crf: o.crf };
     log(format!("train: {} sentences, {} tokens; types: {}", train.len(), train.iter().map(|s| s.forms.len()).sum::<usize>(), types.join(" ")));
 
     let upto = AdaptedTop::first_layer(encoder, &o.adapters);

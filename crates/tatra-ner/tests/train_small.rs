@@ -40,6 +40,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         // through the shipped Slovak package).
         first_last: true,
         lstm: 0,
+        crf: false,
     }
 }
 
@@ -76,14 +77,30 @@ fn train_resume_load_tag() {
 
 #[test]
 fn token_bilstm() {
+    bilstm(false);
+}
+
+/// The BiLSTM model with a CRF over its tag scores: trained, saved with its transitions,
+/// loaded, decoded into well-formed spans, alone as in a batch.
+#[test]
+fn token_bilstm_crf() {
+    bilstm(true);
+}
+
+fn bilstm(crf: bool) {
     let Some(dir) = danish(40, 12, 5) else { return };
     let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
-    let o = TrainOptions { lstm: 5, ..options(dir.path(), 2, false) };
+    let o = TrainOptions { lstm: 5, crf, ..options(dir.path(), 2, false) };
     assert_eq!(train(&enc, &o).unwrap().epochs, 2);
 
     let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex()).unwrap();
     let ner = Ner::load(&dir.path().join("da.ner.zip"), &enc).unwrap();
     assert_eq!((ner.config.lstm, ner.net.lstm.len()), (5, 1));
+    assert_eq!((ner.config.crf, ner.net.crf.is_some()), (crf, crf));
+    if let Some(c) = &ner.net.crf {
+        // Trained: the transitions moved from their zero start.
+        assert!(tatra_encoder::to_vec(c.transitions.val()).iter().any(|v| v.abs() > 1e-4));
+    }
     assert!(ner.net.head_last.is_none());
     let gold = tatra_ner::iob2::read_file(&dir.path().join("dev.iob2")).unwrap();
     let forms: Vec<Vec<String>> = gold.iter().map(|s| s.forms.clone()).collect();
