@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Scores the whole shipped pipeline from raw text on each treebank's test set: the test
-file's text (its `# text` lines; a blank line at every `# newpar` / `# newdoc`, as the
+file's text (`tatra text`: a blank line at every `# newpar` / `# newdoc`, as the
 tokenizer's own scoring rebuilds it) → `tatra annotate --stages tokenize,posdep` →
 `tatra eval` against the gold file. Prints a Markdown table (Tokens … BLEX) with
 trankit's and Stanza's published raw-text figures from ../shared/anchors.md beside each,
@@ -26,43 +26,6 @@ TREEBANKS = [
 ]
 
 
-def raw_text(path):
-    """The paragraphs of a CoNLL-U file's text, a blank line between them; within a
-    paragraph, sentences are joined by a space unless the last token of the one before
-    says SpaceAfter=No (Chinese, Japanese)."""
-    paras, cur, text = [], "", None
-    space_after = True  # after the last token seen
-    joiner = " "  # between the sentence before and the next one
-    mwt_end = 0  # last word of the multi-word token being read
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line.startswith("# newpar") or line.startswith("# newdoc"):
-                if cur:
-                    paras.append(cur)
-                cur = ""
-            elif line.startswith("# text ="):
-                text = line[len("# text =") :].strip()
-            elif line and not line.startswith("#"):
-                cols = line.split("\t")
-                if len(cols) != 10 or "." in cols[0]:
-                    continue
-                if "-" in cols[0]:
-                    # a multi-word token's line carries the spacing of its words
-                    mwt_end = int(cols[0].split("-")[1])
-                elif int(cols[0]) <= mwt_end:
-                    continue
-                space_after = "SpaceAfter=No" not in cols[9].split("|")
-            elif not line and text is not None:
-                mwt_end = 0
-                cur = text if not cur else cur + joiner + text
-                joiner = " " if space_after else ""
-                text = None
-    if cur:
-        paras.append(cur)
-    return "\n\n".join(paras) + "\n"
-
-
 def anchors():
     out = {}
     with open(os.path.join(SHARED, "anchors.md"), encoding="utf-8") as f:
@@ -86,8 +49,7 @@ def main():
             continue
         gold = os.path.join(SHARED, "ud", f"UD_{name}", f"{tb}-ud-test.conllu")
         txt, out = f"target/raw-text/{tb}.txt", f"target/raw-text/{tb}.conllu"
-        with open(txt, "w", encoding="utf-8") as f:
-            f.write(raw_text(gold))
+        subprocess.run([BIN, "text", gold, "-o", txt], check=True)
         subprocess.run([BIN, "annotate", "-q", "--lang", tb, "--stages", "tokenize,posdep", "-o", out, txt], check=True)
         ev = json.loads(subprocess.run([BIN, "eval", "--json", gold, out], check=True, capture_output=True, text=True).stdout)
         print(f"| {name} | tatra | " + " | ".join(f"{ev[c]['f1']:.2f}" for c in COLS) + " |")

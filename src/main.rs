@@ -23,6 +23,7 @@ enum Command {
     #[command(name = "eval-ner")]
     EvalNer(cmd::eval_ner::Args),
     Validate(cmd::validate::Args),
+    Text(cmd::text::Args),
     Annotate(cmd::annotate::Args),
     Train(cmd::train::Args),
     Models(cmd::models::Args),
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => cmd::eval::run(a),
         Command::EvalNer(a) => cmd::eval_ner::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Text(a) => cmd::text::run(a),
         Command::Annotate(a) => cmd::annotate::run(a),
         Command::Train(a) => cmd::train::run(a),
         Command::Models(a) => cmd::models::run(a),

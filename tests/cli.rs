@@ -195,3 +195,26 @@ fn stages_pick_what_runs() {
     let with_ner = String::from_utf8_lossy(&out.stdout);
     assert!(with_ner.contains("NER=B-LOC") && with_ner.contains("\tPROPN\t"), "{with_ner}");
 }
+
+/// `tatra text` gives the raw text of a treebank file; annotating it and scoring against
+/// the file works (the concatenations of tokens agree), and `-o` writes the same.
+#[test]
+fn text_of_a_treebank_file() {
+    let Some(f) = tatra::core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu") else { return };
+    let out = tatra().arg("text").arg(&f).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let doc = tatra::core::conllu::read_file(&f).unwrap();
+    // Every sentence's text, in order, with only whitespace between them.
+    let flat = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let want: String = doc.sentences.iter().map(|s| flat(&s.rebuilt_text())).collect();
+    assert_eq!(flat(&text), want);
+    assert!(text.ends_with('\n') && !text.ends_with("\n\n"));
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("dev.txt");
+    assert!(tatra().arg("text").arg(&f).arg("-o").arg(&o).status().unwrap().success());
+    assert_eq!(std::fs::read_to_string(&o).unwrap(), text);
+    let bad = tatra().args(["text", "/nonexistent.conllu"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent.conllu"));
+}

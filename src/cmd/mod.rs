@@ -7,6 +7,7 @@ pub mod eval;
 pub mod eval_ner;
 pub mod import;
 pub mod models;
+pub mod text;
 pub mod validate;
 
 /// The embedded encoder package (see `tatra::langs::encoder_dir`), or where it would be.
