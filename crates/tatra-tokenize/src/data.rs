@@ -189,10 +189,26 @@ pub fn is_punct(c: char) -> bool {
 /// letter contacts inside a token, so marks that abbreviations, hyphenated compounds or
 /// elisions keep inside tokens (`Dr.`, `Lewis-Holyfield`, `l'`) stay out; the sets are
 /// per treebank (Slovak splits every period after a letter, English does not).
+/// `after_digit` (session 15) holds the marks that end a number's token when nothing
+/// alphanumeric follows them (`58|.` in Czech-CLTT, French, Slovak; Hungarian writes
+/// ordinals `58.` whole and keeps it out), by the same counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PunctSplits {
     pub after_letter: String,
     pub before_letter: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub after_digit: String,
+}
+
+/// Whether position `i` of `cs` is a mark right after a number (a run of digits with no
+/// letter, digit or the same mark before it: `58.`, not `B.I.6.`) with nothing
+/// alphanumeric after it (the end, a space, more punctuation).
+fn digit_then_final_mark(cs: &[char], i: usize) -> bool {
+    if i == 0 || !cs[i - 1].is_ascii_digit() || !is_punct(cs[i]) || cs.get(i + 1).is_some_and(|c| c.is_alphanumeric()) {
+        return false;
+    }
+    let start = cs[..i].iter().rposition(|c| !c.is_ascii_digit()).map_or(0, |j| j + 1);
+    start == 0 || (!cs[start - 1].is_alphanumeric() && cs[start - 1] != cs[i])
 }
 
 impl PunctSplits {
@@ -201,9 +217,15 @@ impl PunctSplits {
         // mark -> (splits, inside a token)
         let mut after: BTreeMap<char, (usize, usize)> = BTreeMap::new();
         let mut before: BTreeMap<char, (usize, usize)> = BTreeMap::new();
+        let mut digit: BTreeMap<char, (usize, usize)> = BTreeMap::new();
         for s in &doc.sentences {
             for (i, t) in s.tokens.iter().enumerate() {
                 let cs: Vec<char> = t.form.chars().collect();
+                for k in 1..cs.len() {
+                    if digit_then_final_mark(&cs, k) {
+                        digit.entry(cs[k]).or_default().1 += 1;
+                    }
+                }
                 for w in cs.windows(2) {
                     if w[0].is_alphabetic() && is_punct(w[1]) {
                         after.entry(w[1]).or_default().1 += 1;
@@ -223,20 +245,25 @@ impl PunctSplits {
                 if is_punct(a) && b.is_alphabetic() {
                     before.entry(a).or_default().0 += 1;
                 }
+                let joined: Vec<char> = cs.iter().copied().chain(next.form.chars().take(2)).collect();
+                if digit_then_final_mark(&joined, cs.len()) {
+                    digit.entry(b).or_default().0 += 1;
+                }
             }
         }
         let always = |m: BTreeMap<char, (usize, usize)>| -> String {
             m.into_iter().filter(|&(_, (split, inside))| split >= 10 && inside * 500 <= split + inside).map(|(c, _)| c).collect()
         };
-        PunctSplits { after_letter: always(after), before_letter: always(before) }
+        PunctSplits { after_letter: always(after), before_letter: always(before), after_digit: always(digit) }
     }
 
     /// Adds a token end at every unit end that falls between a letter and a mark of
-    /// `after_letter`, or between a mark of `before_letter` and a letter, where the model
+    /// `after_letter`, between a mark of `before_letter` and a letter, or between a digit
+    /// and a mark of `after_digit` with nothing alphanumeric after it, where the model
     /// put none (other labels are kept).
     pub fn apply(&self, text: &str, units: &Units, labels: &[u8]) -> Vec<u8> {
         let mut out = labels.to_vec();
-        if self.after_letter.is_empty() && self.before_letter.is_empty() {
+        if self.after_letter.is_empty() && self.before_letter.is_empty() && self.after_digit.is_empty() {
             return out;
         }
         let chars: Vec<char> = text.chars().collect();
@@ -245,7 +272,10 @@ impl PunctSplits {
                 continue;
             }
             let (a, b) = (chars[e - 1], chars[e]);
-            if (a.is_alphabetic() && self.after_letter.contains(b)) || (b.is_alphabetic() && self.before_letter.contains(a)) {
+            if (a.is_alphabetic() && self.after_letter.contains(b))
+                || (b.is_alphabetic() && self.before_letter.contains(a))
+                || (self.after_digit.contains(b) && digit_then_final_mark(&chars, e))
+            {
                 out[i] = TOKEN;
             }
         }
