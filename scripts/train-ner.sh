@@ -10,6 +10,7 @@
 # trained before it, as each package's recorded command says). DEPTH (default 0: all 12
 # layers) makes the tagger read the encoder's layer DEPTH, adapters in the 6 below it.
 # CRF=1 trains a linear-chain CRF over the BiLSTM's tag scores (`--crf`, session 15).
+# SEED (default 42, the shipped runs') seeds the weights and the batch order.
 #
 #   scripts/train-ner.sh sk_snk da_ddt en
 set -euo pipefail
@@ -42,6 +43,7 @@ for what in "$@"; do
   extra=(--patience 3); [[ $what == en ]] && extra=(--patience 100 --max-epochs ${EPOCHS:-10})
   [[ $DEPTH != 0 ]] && extra+=(--depth "$DEPTH")
   [[ ${CRF:-0} == 1 ]] && extra+=(--crf)
+  [[ -n ${SEED:-} ]] && extra+=(--seed "$SEED")
   "$BIN" train ner --train "$SHARED/uner/$train" --dev "$SHARED/uner/$dev" --out "$out" --lang "$lang" \
     --treebank "$tb" --licence "CC BY-SA 4.0" --lr 3e-3 --batch-tokens 1024 --lstm "$LSTM" --max-minutes "$MAX_MINUTES" \
     "${also[@]}" "${extra[@]}" "${resume[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
