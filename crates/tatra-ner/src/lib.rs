@@ -4,6 +4,8 @@
 //! - [`iob2`]: UniversalNER's IOB2 files;
 //! - [`spans`]: tags ↔ spans, IOB2-constrained Viterbi decoding (never an `I-X` without
 //!   its `B-X`), exact-span evaluation as conlleval/seqeval;
+//! - [`crf`]: a linear-chain CRF over the tag scores (`--crf`): its likelihood for
+//!   training, its transitions for Viterbi;
 //! - [`Ner`]: the network (adapted top layers, scalar mix, tag classifier on pieces, or
 //!   token vectors through a BiLSTM then the classifier), packages,
 //!   annotation of sentences (`NER=…` in MISC, [`tatra_core::Entity`] spans);
