@@ -204,7 +204,7 @@ pub struct PunctSplits {
 /// letter, digit or the same mark before it: `58.`, not `B.I.6.`) with nothing
 /// alphanumeric after it (the end, a space, more punctuation).
 fn digit_then_final_mark(cs: &[char], i: usize) -> bool {
-    if i == 0 || !cs[i - 1].is_ascii_digit() || !is_punct(cs[i]) || cs.get(i + 1).is_some_and(|c| c.is_alphanumeric()) {
+    if i == 0 || i >= cs.len() || !cs[i - 1].is_ascii_digit() || !is_punct(cs[i]) || cs.get(i + 1).is_some_and(|c| c.is_alphanumeric()) {
         return false;
     }
     let start = cs[..i].iter().rposition(|c| !c.is_ascii_digit()).map_or(0, |j| j + 1);
