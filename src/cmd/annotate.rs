@@ -57,14 +57,15 @@ pub struct Args {
     quiet: bool,
 }
 
-/// Where annotations go: standard output, or a temporary file renamed at the end.
-enum Sink {
+/// Where annotations (and `tatra text`) go: standard output, or a temporary file renamed
+/// at the end (removed on Ctrl-C or a failed write).
+pub(super) enum Sink {
     Stdout(std::io::StdoutLock<'static>),
     File { tmp: PathBuf, out: PathBuf, file: std::io::BufWriter<std::fs::File> },
 }
 
 impl Sink {
-    fn open(output: Option<&Path>) -> anyhow::Result<Self> {
+    pub(super) fn open(output: Option<&Path>) -> anyhow::Result<Self> {
         match output {
             None => Ok(Sink::Stdout(std::io::stdout().lock())),
             Some(out) => {
@@ -77,7 +78,7 @@ impl Sink {
         }
     }
 
-    fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+    pub(super) fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
         let r = match self {
             Sink::Stdout(s) => s.write_all(bytes),
             Sink::File { file, .. } => file.write_all(bytes),
@@ -90,22 +91,27 @@ impl Sink {
         }
     }
 
-    fn finish(self) -> anyhow::Result<()> {
+    pub(super) fn finish(self) -> anyhow::Result<()> {
         match self {
             Sink::Stdout(mut s) => match s.flush() {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(anyhow::anyhow!("cannot write to standard output: {e}")),
                 _ => Ok(()),
             },
             Sink::File { tmp, out, file } => {
-                let f = file.into_inner().map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error()))?;
-                f.sync_all().with_context(|| format!("cannot write {}", out.display()))?;
-                std::fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
-                Ok(())
+                let done = file
+                    .into_inner()
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error()))
+                    .and_then(|f| f.sync_all().with_context(|| format!("cannot write {}", out.display())))
+                    .and_then(|()| std::fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display())));
+                if done.is_err() {
+                    let _ = std::fs::remove_file(&tmp);
+                }
+                done
             }
         }
     }
 
-    fn abandon(self) {
+    pub(super) fn abandon(self) {
         if let Sink::File { tmp, .. } = self {
             let _ = std::fs::remove_file(tmp);
         }

@@ -4,8 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 /// Print the raw text of a CoNLL-U file: its tokens, a space after each unless
 /// `SpaceAfter=No`, a blank line at each `# newpar` / `# newdoc`
 ///
@@ -27,24 +25,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if !text.is_empty() {
         text.push('\n');
     }
-    match &a.output {
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => anyhow::bail!("cannot write to standard output: {e}"),
-                _ => {}
-            }
-        }
-        Some(out) => {
-            let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
-            let tmp = out.with_file_name(format!(".{name}.tatra-tmp-{}", std::process::id()));
-            std::fs::write(&tmp, text.as_bytes()).with_context(|| format!("cannot write {}: check that the folder exists and is writable", out.display()))?;
-            if let Err(e) = std::fs::rename(&tmp, out) {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e).with_context(|| format!("cannot write {}", out.display()));
-            }
-        }
+    let mut sink = super::annotate::Sink::open(a.output.as_deref())?;
+    if let Err(e) = sink.write(text.as_bytes()) {
+        sink.abandon();
+        return Err(e);
     }
+    sink.finish()?;
     Ok(ExitCode::SUCCESS)
 }

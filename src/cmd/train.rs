@@ -120,9 +120,12 @@ fn run_langid(a: LangidArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let bytes = serde_json::to_vec(&id)?;
-    let tmp = a.out.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &a.out).with_context(|| format!("cannot write {}", a.out.display()))?;
+    let mut sink = super::annotate::Sink::open(Some(&a.out))?;
+    if let Err(e) = sink.write(&bytes) {
+        sink.abandon();
+        return Err(e);
+    }
+    sink.finish()?;
     // Accuracy on the test texts: single sentences, and paragraphs of five sentences.
     println!("| treebank | sentences | accuracy (1 sentence) | accuracy (5 sentences) |\n|---|---|---|---|");
     let (mut all1, mut ok1, mut all5, mut ok5) = (0, 0, 0, 0);

@@ -245,9 +245,11 @@ impl PunctSplits {
                 if is_punct(a) && b.is_alphabetic() {
                     before.entry(a).or_default().0 += 1;
                 }
-                let joined: Vec<char> = cs.iter().copied().chain(next.form.chars().take(2)).collect();
-                if digit_then_final_mark(&joined, cs.len()) {
-                    digit.entry(b).or_default().0 += 1;
+                if a.is_ascii_digit() {
+                    let joined: Vec<char> = cs.iter().copied().chain(next.form.chars().take(2)).collect();
+                    if digit_then_final_mark(&joined, cs.len()) {
+                        digit.entry(b).or_default().0 += 1;
+                    }
                 }
             }
         }
