@@ -37,6 +37,10 @@
 # e.g. another treebank's usable dev file of the same language; LICENCE then names every
 # licence involved. Czech-CLTT posdep adds Czech-FicTree dev by default (ALSO_TRAIN= for
 # none).
+# TRANSFER (posdep; paths under $SHARED/ud, space-separated) adds another language's or
+# annotation's training files with `--transfer-train`: their sentences train only the
+# labels the treebank's own files have (session 16); TRANSFER_SENTENCES caps each at that
+# many sentences, evenly spaced (`--transfer-sentences`).
 # WORD_DROP (posdep; default none) is `--word-drop`: in training each word's cached lower
 # states become the mean state with that probability (session 14).
 # DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of
@@ -98,6 +102,8 @@ for tb in "$@"; do
     [[ -z ${EMA:-} && $ema == 0 ]] && args+=(--ema 0.998)
   fi
   for f in $also; do args+=(--also-train "$SHARED/ud/$f"); done
+  for f in ${TRANSFER:-}; do args+=(--transfer-train "$SHARED/ud/$f"); done
+  [[ -n ${TRANSFER_SENTENCES:-} ]] && args+=(--transfer-sentences "$TRANSFER_SENTENCES")
   lic=${LICENCE:-$lic}
   if [[ $stage == posdep ]]; then
     # Slovak's 958 XPOS tags make its heads large: a 200-wide BiLSTM gives 8.1 MB, over

@@ -55,6 +55,10 @@ struct NerArgs {
 
 fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
     let p = &t.common;
+    if !p.transfer_train.is_empty() {
+        eprintln!("error: --transfer-train is for posdep (UniversalNER's tags are the same in every language: use --also-train)");
+        return Ok(ExitCode::from(2));
+    }
     if t.crf && p.lstm == 0 {
         eprintln!("error: --crf needs the token-level BiLSTM: give --lstm N (e.g. --lstm 200)");
         return Ok(ExitCode::from(2));
@@ -295,6 +299,15 @@ struct PosdepArgs {
     /// encoder; recorded in the package); repeatable.
     #[arg(long, value_name = "FILE")]
     also_train: Vec<PathBuf>,
+    /// posdep: training files of another language or annotation scheme (a related
+    /// language's treebank): their sentences train only the labels the `--train` and
+    /// `--also-train` files have (an XPOS tag, feature string, lemma rule or deprel of
+    /// theirs alone is not learned) and stay out of the lemma lexicon; repeatable.
+    #[arg(long, value_name = "FILE")]
+    transfer_train: Vec<PathBuf>,
+    /// posdep: at most N sentences from each `--transfer-train` file, evenly spaced.
+    #[arg(long, value_name = "N")]
+    transfer_sentences: Option<usize>,
     /// Development CoNLL-U file (early stopping, reported scores).
     #[arg(long)]
     dev: PathBuf,
@@ -431,6 +444,8 @@ fn provenance(p: &PosdepArgs) -> Provenance {
     Provenance {
         train: p.train.clone(),
         also_train: p.also_train.clone(),
+        transfer_train: p.transfer_train.clone(),
+        transfer_sentences: p.transfer_sentences,
         dev: p.dev.clone(),
         out: p.out.clone(),
         language: p.lang.clone(),
@@ -467,6 +482,10 @@ fn treebank_of(p: &PosdepArgs) -> String {
 
 fn run_tokenize(t: TokenizeArgs) -> anyhow::Result<ExitCode> {
     let p = &t.common;
+    if !p.transfer_train.is_empty() {
+        eprintln!("error: --transfer-train is for posdep (tokenize labels are language-independent: use --also-train)");
+        return Ok(ExitCode::from(2));
+    }
     let encoder = training_encoder(p)?;
     let opts = tatra_tokenize::train::TrainOptions {
         prov: provenance(p),

@@ -26,6 +26,8 @@ pub fn provenance(dir: &Path, files: [&str; 3], language: &str, treebank: &str) 
     Provenance {
         train: dir.join(train),
         also_train: Vec::new(),
+        transfer_train: Vec::new(),
+        transfer_sentences: None,
         dev: dir.join(dev),
         out: dir.join(out),
         language: language.into(),

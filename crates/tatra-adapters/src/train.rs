@@ -29,6 +29,13 @@ pub struct Provenance {
     /// language from another treebank's usable files, or other languages' data for
     /// cross-lingual transfer through the shared encoder); recorded in the metadata.
     pub also_train: Vec<PathBuf>,
+    /// Training files of another language or annotation scheme (posdep): their sentences
+    /// train only the labels that `train` and `also_train` have, and stay out of the
+    /// vocabularies and the lemma lexicon; recorded in the metadata.
+    pub transfer_train: Vec<PathBuf>,
+    /// At most this many sentences from each `transfer_train` file, evenly spaced
+    /// through it (None: all).
+    pub transfer_sentences: Option<usize>,
     pub dev: PathBuf,
     pub out: PathBuf,
     pub language: String,
@@ -44,6 +51,12 @@ impl Provenance {
         let mut training_data = format!("train {}; dev {}", file_name(&self.train), file_name(&self.dev));
         for f in &self.also_train {
             training_data.push_str(&format!("; also train {}", file_name(f)));
+        }
+        for f in &self.transfer_train {
+            training_data.push_str(&format!("; transfer train {}", file_name(f)));
+            if let Some(n) = self.transfer_sentences {
+                training_data.push_str(&format!(" (at most {n} sentences, evenly spaced)"));
+            }
         }
         Meta {
             format: "tatra-adapter/1".into(),

@@ -74,6 +74,9 @@ struct BatchTensors {
     seq_mask: Tensor<2>,
     suffix_ids: Option<Tensor<2, Int>>,
     gold: [Tensor<2, Int>; 6],
+    /// Per output (UPOS, XPOS, UFeats, lemma rule, deprel): the word mask without the
+    /// words whose gold label is the unknown one (transfer sentences' labels of their own).
+    label_masks: [Tensor<2>; 5],
 }
 
 /// Word dropout on cached lower states (see [`TrainOptions::word_drop`]).
@@ -154,6 +157,10 @@ fn batch_tensors(states: &[&[f32]], ids: &[usize], ex: &[Example], pieces: &[Vec
         }
     }
     let lens: Vec<usize> = ids.iter().map(|&i| ex[i].words.len()).collect();
+    let label_masks = [0, 1, 2, 3, 5].map(|t| {
+        let m: Vec<f32> = mask.iter().zip(&gold[t]).map(|(&m, &g)| if g == 0 { 0.0 } else { m }).collect();
+        Tensor::<2>::from_data(TensorData::new(m, [b, w]), device)
+    });
     let index = |g: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(g, [b, w + 1]), device).unsqueeze_dim::<3>(2).repeat_dim(2, h);
     let gather = index(gather);
     let gather_last = lasts.is_some().then(|| index(gather_last));
@@ -168,6 +175,7 @@ fn batch_tensors(states: &[&[f32]], ids: &[usize], ex: &[Example], pieces: &[Vec
         seq_mask,
         suffix_ids: cfg.suffix_ids(ids.iter().map(|&i| ex[i].words.iter().map(String::as_str).collect()), w, device),
         gold: gold.map(|g| Tensor::<2, Int>::from_data(TensorData::new(g, [b, w]), device)),
+        label_masks,
     }
 }
 
@@ -181,14 +189,14 @@ fn loss(net: &PosdepNet, t: BatchTensors) -> Tensor<1> {
     let words = net.contextualise(words, &t.seq_mask);
     let out = net.heads.forward(words, t.head_bias);
     let [g_upos, g_xpos, g_feats, g_lemma, g_head, g_rel] = t.gold;
-    let m = t.word_mask;
+    let [m_upos, m_xpos, m_feats, m_lemma, m_rel] = t.label_masks;
     let labels = net.heads.labels(&out, g_head.clone());
-    cross_entropy(out.upos, g_upos, m.clone())
-        + cross_entropy(out.xpos, g_xpos, m.clone())
-        + cross_entropy(out.feats, g_feats, m.clone())
-        + cross_entropy(out.lemma, g_lemma, m.clone())
-        + cross_entropy(out.arcs, g_head, m.clone())
-        + cross_entropy(labels, g_rel, m)
+    cross_entropy(out.upos, g_upos, m_upos)
+        + cross_entropy(out.xpos, g_xpos, m_xpos)
+        + cross_entropy(out.feats, g_feats, m_feats)
+        + cross_entropy(out.lemma, g_lemma, m_lemma)
+        + cross_entropy(out.arcs, g_head, t.word_mask)
+        + cross_entropy(labels, g_rel, m_rel)
 }
 
 /// Dev scores in percent (UPOS, XPOS, UFeats, AllTags, Lemmas, UAS, LAS, CLAS, MLAS, BLEX).
@@ -289,6 +297,19 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
     let dev_doc = read(&o.prov.dev)?;
     let vocabs = Vocabs::build(&train_doc);
     let lexicon = data::lemma_lexicon(&train_doc);
+    // Transfer sentences come after the vocabularies and the lexicon: a label they alone
+    // have maps to the unknown label, which the loss leaves out (`label_masks`).
+    let own = train_doc.sentences.len();
+    for f in &o.prov.transfer_train {
+        let sentences = read(f)?.sentences;
+        let n = sentences.len();
+        let k = o.prov.transfer_sentences.unwrap_or(n).min(n);
+        let keep: std::collections::HashSet<usize> = (0..k).map(|i| i * n / k.max(1)).collect();
+        train_doc.sentences.extend(sentences.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, s)| s));
+    }
+    if train_doc.sentences.len() > own {
+        log(format!("transfer: {} sentences that train only the labels of the training files", train_doc.sentences.len() - own));
+    }
     let cfg = PosdepConfig {
         adapters: o.adapters.clone(),
         heads: o.heads.clone(),

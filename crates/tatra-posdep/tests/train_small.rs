@@ -145,3 +145,28 @@ fn trains_with_weight_average() {
     let averaged = dist(&plain, &last_weights(0.9));
     assert!(averaged < 1e-3, "the weight average changed the training weights (by {averaged})");
 }
+
+#[test]
+fn transfer_sentences_train_only_the_own_labels() {
+    let _turn = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(dir) = french_slices() else { return };
+    let Some(cs) = tatra_core::shared::shared_path("ud/UD_Czech-CLTT/cs_cltt-ud-dev.conllu") else { return };
+    slice_conllu(&cs, 30, &dir.path().join("cs.conllu"));
+    let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex().autodiff()).unwrap();
+    let plain = options(dir.path(), 1, false);
+    train(&enc, &plain).unwrap();
+    let load = |o: &TrainOptions| Posdep::load(&o.prov.out, &Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex()).unwrap()).unwrap();
+    let without = load(&plain);
+    let mut with = options(dir.path(), 1, false);
+    with.prov.out = dir.path().join("fr-cs.posdep.zip");
+    with.prov.transfer_train = vec![dir.path().join("cs.conllu")];
+    with.prov.transfer_sentences = Some(10);
+    train(&enc, &with).unwrap();
+    let with = load(&with);
+    // Czech's PDT tags, feature strings and lemmas stay out: the labels are French's alone
+    // (so a package of the same settings may seed such a run, and the reverse).
+    assert_eq!(with.config.vocabs, without.config.vocabs);
+    assert!(!with.config.vocabs.xpos.labels.iter().any(|t| t.len() == 15), "a PDT tag in the French vocabulary");
+    assert_eq!(with.lexicon, without.lexicon);
+    assert!(with.meta.training_data.contains("transfer train cs.conllu (at most 10 sentences"), "{}", with.meta.training_data);
+}
