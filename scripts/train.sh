@@ -40,7 +40,10 @@
 # TRANSFER (posdep; paths under $SHARED/ud, space-separated) adds another language's or
 # annotation's training files with `--transfer-train`: their sentences train only the
 # labels the treebank's own files have (session 16); TRANSFER_SENTENCES caps each at that
-# many sentences, evenly spaced (`--transfer-sentences`).
+# many sentences, evenly spaced (`--transfer-sentences`). The shipped Czech-CLTT posdep
+# package is `scripts/train.sh posdep cs_cltt`, then
+# `TRANSFER=UD_Slovak-SNK/sk_snk-ud-train.conllu TRANSFER_SENTENCES=2000 CONTINUE=1
+# OUT_ROOT=target/x LICENCE=… scripts/train.sh posdep cs_cltt` and scripts/consider.py.
 # WORD_DROP (posdep; default none) is `--word-drop`: in training each word's cached lower
 # states become the mean state with that probability (session 14).
 # DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of
