@@ -44,6 +44,8 @@
 # package is `scripts/train.sh posdep cs_cltt`, then
 # `TRANSFER=UD_Slovak-SNK/sk_snk-ud-train.conllu TRANSFER_SENTENCES=2000 CONTINUE=1
 # OUT_ROOT=target/x LICENCE=… scripts/train.sh posdep cs_cltt` and scripts/consider.py.
+# Slovak-SNK's the same with TRANSFER='UD_Czech-CLTT/cs_cltt-ud-train.conllu
+# UD_Czech-FicTree/cs_fictree-ud-dev.conllu' (no cap) MAX_MINUTES=38 (session 16).
 # WORD_DROP (posdep; default none) is `--word-drop`: in training each word's cached lower
 # states become the mean state with that probability (session 14).
 # DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of
