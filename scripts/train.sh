@@ -45,7 +45,8 @@
 # `TRANSFER=UD_Slovak-SNK/sk_snk-ud-train.conllu TRANSFER_SENTENCES=2000 CONTINUE=1
 # OUT_ROOT=target/x LICENCE=… scripts/train.sh posdep cs_cltt` and scripts/consider.py.
 # Slovak-SNK's the same with TRANSFER='UD_Czech-CLTT/cs_cltt-ud-train.conllu
-# UD_Czech-FicTree/cs_fictree-ud-dev.conllu' (no cap) MAX_MINUTES=38 (session 16).
+# UD_Czech-FicTree/cs_fictree-ud-dev.conllu' (no cap; session 16 ran it with MAX_MINUTES=38,
+# session 17 resumed the checkpoint with MAX_MINUTES=45: early-stopped at epoch 11, best 8).
 # WORD_DROP (posdep; default none) is `--word-drop`: in training each word's cached lower
 # states become the mean state with that probability (session 14).
 # DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of

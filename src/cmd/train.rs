@@ -38,6 +38,35 @@ enum Stage {
     /// Score a trained NER package on dev and test IOB2 files (exact-span micro F1) and
     /// record the scores in it
     NerScores(ScoreArgs),
+    /// A seed ensemble of NER packages of one configuration (BiLSTM models trained with
+    /// other seeds): one package whose members' tag scores are averaged; score it with
+    /// `ner-scores`
+    NerEnsemble(EnsembleArgs),
+}
+
+#[derive(clap::Args)]
+struct EnsembleArgs {
+    /// The ensemble package to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// The member packages (the first one's metadata and decoding are kept).
+    #[arg(required = true, num_args = 2..)]
+    packages: Vec<PathBuf>,
+}
+
+fn run_ner_ensemble(a: EnsembleArgs) -> anyhow::Result<ExitCode> {
+    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
+    let encoder = Encoder::load(&crate::cmd::default_encoder_dir(), &device)?;
+    let mut models = Vec::new();
+    for p in &a.packages {
+        models.push(tatra_ner::Ner::load(p, &encoder)?);
+    }
+    let shown: Vec<String> = a.packages.iter().map(|p| p.display().to_string()).collect();
+    let command = format!("tatra train ner-ensemble --out {} {}", a.out.display(), shown.join(" "));
+    let model = tatra_ner::Ner::ensemble(models, &command)?;
+    model.save(&a.out, true, &[])?;
+    eprintln!("{}: {} members", a.out.display(), model.members.len() + 1);
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args)]
@@ -529,6 +558,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Stage::Langid(l) => return run_langid(l),
         Stage::Ner(n) => return run_ner(n),
         Stage::NerScores(s) => return rescore::<tatra_ner::Ner>(s, |_, _| Ok(())),
+        Stage::NerEnsemble(a) => return run_ner_ensemble(a),
     };
     let encoder = training_encoder(&p)?;
     let opts = TrainOptions {

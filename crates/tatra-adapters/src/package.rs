@@ -179,8 +179,14 @@ impl Package {
 
     /// Fills a freshly built network with the package's `weights.safetensors`.
     pub fn weights_into<M: Module>(&self, net: M) -> Result<M, StageError> {
-        let other = |e: String| StageError::Other(format!("{}: weights.safetensors: {e}", self.path.display()));
-        let values = crate::params::from_safetensors(self.file("weights.safetensors")?).map_err(other)?;
+        self.weights_file_into("weights.safetensors", net)
+    }
+
+    /// Fills a freshly built network with the weights file `name` of the package (a
+    /// further ensemble member's).
+    pub fn weights_file_into<M: Module>(&self, name: &str, net: M) -> Result<M, StageError> {
+        let other = |e: String| StageError::Other(format!("{}: {name}: {e}", self.path.display()));
+        let values = crate::params::from_safetensors(self.file(name)?).map_err(other)?;
         crate::params::import(net, &values).map_err(other)
     }
 

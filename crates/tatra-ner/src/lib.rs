@@ -62,6 +62,22 @@ pub struct NerConfig {
     /// the sentence likelihood instead of per-token cross-entropy.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub crf: bool,
+    /// The further members of a seed ensemble (`tatra train ner-ensemble`): networks of
+    /// this same configuration whose tag scores (and CRF transitions) are averaged with
+    /// the package's own before decoding; their weights are `member<N>.safetensors`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Member>,
+}
+
+/// Where one further ensemble member came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// Its weights file in the package.
+    pub file: String,
+    /// The command that trained it, and its dev scores alone.
+    pub command: String,
+    #[serde(default)]
+    pub dev_scores: std::collections::BTreeMap<String, f64>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -131,6 +147,9 @@ pub struct Ner {
     pub net: NerNet,
     pub config: NerConfig,
     pub meta: Meta,
+    /// The further members of an ensemble (`config.members`, in order; empty for one
+    /// network).
+    pub members: Vec<NerNet>,
 }
 
 /// Layouts of token sequences and their states after layers `0..upto`, one block per window.
@@ -168,11 +187,68 @@ impl Ner {
         pkg.check_encoder(&encoder.identity())?;
         let config: NerConfig = pkg.json("config.json")?;
         let net = pkg.weights_into(Self::fresh(encoder, &config, encoder.device()))?;
-        Ok(Ner { net: net.valid(), config, meta: pkg.meta })
+        let mut members = Vec::new();
+        for m in &config.members {
+            members.push(pkg.weights_file_into(&m.file, Self::fresh(encoder, &config, encoder.device()))?.valid());
+        }
+        Ok(Ner { net: net.valid(), config, meta: pkg.meta, members })
     }
 
     pub fn save(&self, path: &Path, f16: bool, extra: &[(&str, Vec<u8>)]) -> Result<(), NerError> {
-        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, f16, Vec::new(), extra)
+        let other = |e: String| NerError::Other(format!("{}: {e}", path.display()));
+        let mut files = Vec::new();
+        for (m, net) in self.config.members.iter().zip(&self.members) {
+            let w = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(net), f16).map_err(other)?;
+            files.push((m.file.as_str(), w));
+        }
+        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, f16, files, extra)
+    }
+
+    /// A seed ensemble of BiLSTM models of one configuration (the same tags, encoder
+    /// adapters, widths and CRF): the first model's package with the others as further
+    /// members, their tag scores and CRF transitions averaged before decoding. The
+    /// decoding and metadata are the first model's; dev and test scores are left to
+    /// `tatra train ner-scores`.
+    pub fn ensemble(models: Vec<Ner>, command: &str) -> Result<Ner, NerError> {
+        let mut it = models.into_iter();
+        let Some(mut first) = it.next() else { return Err(NerError::Other("an ensemble needs at least one package".into())) };
+        if first.config.lstm == 0 {
+            return Err(NerError::Other("ensembles need BiLSTM models (trained with --lstm N)".into()));
+        }
+        let plain = |c: &NerConfig| {
+            let mut c = c.clone();
+            c.members.clear();
+            c.decoding = Decoding::Viterbi;
+            c.dropout = 0.0;
+            serde_json::to_string(&c).unwrap_or_default()
+        };
+        let mut members_cfg = std::mem::take(&mut first.config.members);
+        let mut members = std::mem::take(&mut first.members);
+        let mut commands = vec![first.meta.command.clone()];
+        for m in it {
+            if plain(&m.config) != plain(&first.config) {
+                return Err(NerError::Other(format!(
+                    "the package trained with `{}` has another configuration (tags, adapters, widths or CRF) than the first one; an ensemble's members must be alike",
+                    m.meta.command
+                )));
+            }
+            if m.meta.encoder != first.meta.encoder {
+                return Err(NerError::Other(format!("the package trained with `{}` was trained on another encoder ({})", m.meta.command, m.meta.encoder)));
+            }
+            let nets = std::iter::once(m.net).chain(m.members);
+            let cfgs = std::iter::once(Member { file: String::new(), command: m.meta.command.clone(), dev_scores: m.meta.dev_scores.clone() })
+                .chain(m.config.members);
+            for (net, mut c) in nets.zip(cfgs) {
+                c.file = format!("member{}.safetensors", members.len() + 1);
+                commands.push(c.command.clone());
+                members_cfg.push(c);
+                members.push(net);
+            }
+        }
+        first.config.members = members_cfg;
+        first.members = members;
+        first.meta.command = format!("{} # members: {}", command, commands.join(" ; "));
+        Ok(first)
     }
 
     /// Tags for token sequences, from their layouts and lower-layer states.
@@ -213,25 +289,56 @@ impl Ner {
     fn tag_lower_tokens(&self, lay: &[Layout], lower: &[Vec<Vec<f32>>], h: usize, decoding: Decoding) -> Vec<Vec<String>> {
         let device = self.net.head.weight.val().device();
         let k = self.config.tags.len();
-        let top = tatra_adapters::over_windows(lower, h, 4096, &device, |x, bias| self.net.pieces(x, bias));
         let pooling = self.config.pooling();
         let d = pooling.width(h);
-        let tokens: Vec<Vec<f32>> = lay.iter().zip(&top).map(|(l, o)| stitch_and_pool(l, o, h, pooling)).collect();
-        let mut out: Vec<Vec<String>> = vec![Vec::new(); tokens.len()];
-        // A CRF model decodes its raw scores with its transitions.
-        let crf = self.net.crf.as_ref().map(|c| c.scores(&self.config.tags));
-        let counts: Vec<Vec<u32>> = tokens.iter().map(|t| vec![0; t.len() / d]).collect();
+        let nets: Vec<&NerNet> = std::iter::once(&self.net).chain(&self.members).collect();
+        let scale = 1.0 / nets.len() as f32;
+        // Token vectors of each member (their adapters differ), per sentence.
+        let tokens: Vec<Vec<Vec<f32>>> = nets
+            .iter()
+            .map(|net| {
+                let top = tatra_adapters::over_windows(lower, h, 4096, &device, |x, bias| net.pieces(x, bias));
+                lay.iter().zip(&top).map(|(l, o)| stitch_and_pool(l, o, h, pooling)).collect()
+            })
+            .collect();
+        let mut out: Vec<Vec<String>> = vec![Vec::new(); lay.len()];
+        // A CRF model decodes its raw scores with its transitions (an ensemble's: the
+        // members' averaged, as their scores are).
+        let crf = self.net.crf.as_ref().map(|_| {
+            let all: Vec<(Vec<f32>, Vec<f32>)> = nets.iter().filter_map(|n| n.crf.as_ref().map(|c| c.scores(&self.config.tags))).collect();
+            let mean = |f: &dyn Fn(&(Vec<f32>, Vec<f32>)) -> &Vec<f32>| {
+                let mut m = vec![0f32; f(&all[0]).len()];
+                for a in &all {
+                    for (x, y) in m.iter_mut().zip(f(a)) {
+                        *x += y / all.len() as f32;
+                    }
+                }
+                m
+            };
+            (mean(&|a| &a.0), mean(&|a| &a.1))
+        });
+        let counts: Vec<Vec<u32>> = tokens[0].iter().map(|t| vec![0; t.len() / d]).collect();
         for batch in length_batches(&counts, 8192) {
-            let batch: Vec<usize> = batch.into_iter().filter(|&i| !tokens[i].is_empty()).collect();
+            let batch: Vec<usize> = batch.into_iter().filter(|&i| !tokens[0][i].is_empty()).collect();
             if batch.is_empty() {
                 continue;
             }
-            let states: Vec<&[f32]> = batch.iter().map(|&i| tokens[i].as_slice()).collect();
-            let (x, _, t) = pad_batch(&states, d, &device);
-            let n: Vec<usize> = states.iter().map(|s| s.len() / d).collect();
-            let mask = tatra_adapters::lstm::length_mask(&n, t, &device);
-            let logits = self.net.forward_tokens(x, &mask);
-            let y = to_vec(if crf.is_some() { logits } else { log_softmax(logits, 2) });
+            let n: Vec<usize> = batch.iter().map(|&i| tokens[0][i].len() / d).collect();
+            let mut y: Vec<f32> = Vec::new();
+            let mut t = 0;
+            for (net, toks) in nets.iter().zip(&tokens) {
+                let states: Vec<&[f32]> = batch.iter().map(|&i| toks[i].as_slice()).collect();
+                let (x, _, tt) = pad_batch(&states, d, &device);
+                t = tt;
+                let mask = tatra_adapters::lstm::length_mask(&n, t, &device);
+                let logits = net.forward_tokens(x, &mask);
+                let v = to_vec(if crf.is_some() { logits } else { log_softmax(logits, 2) });
+                if y.is_empty() {
+                    y = v.iter().map(|a| a * scale).collect();
+                } else {
+                    y.iter_mut().zip(&v).for_each(|(a, b)| *a += b * scale);
+                }
+            }
             for (b, &i) in batch.iter().enumerate() {
                 let scores: Vec<Vec<f32>> = (0..n[b]).map(|j| y[(b * t + j) * k..(b * t + j + 1) * k].to_vec()).collect();
                 out[i] = self.decode_with(&scores, decoding, crf.as_ref().map(|(t, s)| (t.as_slice(), s.as_slice())));

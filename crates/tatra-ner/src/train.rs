@@ -150,13 +150,13 @@ impl Trainee for Job<'_> {
     }
 
     fn evaluate(&self, net: &NerNet) -> Result<(BTreeMap<String, f64>, f64, String), NerError> {
-        let eval = Ner { net: net.valid(), config: self.cfg.clone(), meta: Meta::default() };
+        let eval = Ner { net: net.valid(), config: self.cfg.clone(), meta: Meta::default(), members: Vec::new() };
         let f1 = micro_f1(&self.dev, &eval.tag_lower(self.encoder, &self.dev_lay, &self.dev_lower, Decoding::Viterbi))?;
         Ok((BTreeMap::from([("F1".to_string(), f1)]), f1, format!("micro F1 {f1:.2}")))
     }
 
     fn save(&self, net: &NerNet, path: &Path, meta: Meta, ckpt: Option<&Checkpoint>) -> Result<(), NerError> {
-        save(path, Ner { net: net.clone(), config: self.cfg.clone(), meta }, ckpt)
+        save(path, Ner { net: net.clone(), config: self.cfg.clone(), meta, members: Vec::new() }, ckpt)
     }
 
     fn meta(&self, seconds: f64, dev: BTreeMap<String, f64>) -> Meta {
@@ -197,7 +197,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
         tags.push(format!("I-{t}"));
     }
     let index: HashMap<String, usize> = tags.iter().enumerate().map(|(i, t)| (t.clone(), i)).collect();
-    let cfg = NerConfig { adapters: o.adapters.clone(), tags, decoding: Decoding::Viterbi, dropout: o.dropout, first_last: o.first_last, lstm: o.lstm, crf: o.crf };
+    let cfg = NerConfig { adapters: o.adapters.clone(), tags, decoding: Decoding::Viterbi, dropout: o.dropout, first_last: o.first_last, lstm: o.lstm, crf: o.crf, members: Vec::new() };
     log(format!("train: {} sentences, {} tokens; types: {}", train.len(), train.iter().map(|s| s.forms.len()).sum::<usize>(), types.join(" ")));
 
     let upto = AdaptedTop::first_layer(encoder, &o.adapters);
@@ -226,7 +226,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
     cfg.decoding = if fv >= fa { Decoding::Viterbi } else { Decoding::Argmax };
     let f = fv.max(fa);
     let m = job.meta(state.seconds, BTreeMap::from([("F1".to_string(), f), ("F1-viterbi".to_string(), fv), ("F1-argmax".to_string(), fa)]));
-    save(&o.prov.out, Ner { net: best.net, config: cfg.clone(), meta: m }, None)?;
+    save(&o.prov.out, Ner { net: best.net, config: cfg.clone(), meta: m, members: Vec::new() }, None)?;
     log(format!("best epoch {}; dev micro F1 Viterbi {fv:.2}, argmax {fa:.2}: {:?} kept", state.best_epoch, cfg.decoding));
     Ok(Report {
         resumed_at_epoch: done.resumed_at_epoch,

@@ -151,3 +151,52 @@ fn weight_average() {
     assert_eq!((report.resumed_at_epoch, report.epochs), (1, 2));
     assert!(Package::read(&dir.path().join("da.ner.zip.ckpt")).unwrap().file(tatra_adapters::train::EMA_FILE).is_ok());
 }
+
+/// A seed ensemble (`tatra train ner-ensemble`): a package with itself as a member tags
+/// as it does alone; two seeds make one package that saves, loads and tags alike; a
+/// member of another configuration is refused with the reason.
+#[test]
+fn seed_ensemble() {
+    let Some(dir) = danish(40, 12, 5) else { return };
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
+    let mut o = TrainOptions { lstm: 5, crf: true, ..options(dir.path(), 1, false) };
+    train(&enc, &o).unwrap();
+    std::fs::rename(dir.path().join("da.ner.zip"), dir.path().join("a.zip")).unwrap();
+    o.schedule.seed = 7;
+    train(&enc, &o).unwrap();
+    std::fs::rename(dir.path().join("da.ner.zip"), dir.path().join("b.zip")).unwrap();
+    o.lstm = 4;
+    train(&enc, &o).unwrap();
+    std::fs::rename(dir.path().join("da.ner.zip"), dir.path().join("c.zip")).unwrap();
+
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex()).unwrap();
+    let load = |n: &str| Ner::load(&dir.path().join(n), &enc).unwrap();
+    let gold = tatra_ner::iob2::read_file(&dir.path().join("dev.iob2")).unwrap();
+    let forms: Vec<Vec<String>> = gold.iter().map(|s| s.forms.clone()).collect();
+    let alone = load("a.zip").tag(&enc, &forms).unwrap();
+    let twice = Ner::ensemble(vec![load("a.zip"), load("a.zip")], "test").unwrap();
+    assert_eq!(twice.members.len(), 1);
+    assert_eq!(twice.tag(&enc, &forms).unwrap(), alone);
+
+    let both = Ner::ensemble(vec![load("a.zip"), load("b.zip")], "test").unwrap();
+    assert_eq!(both.config.members.len(), 1);
+    assert!(both.meta.command.starts_with("test # members: "), "{}", both.meta.command);
+    let tags = both.tag(&enc, &forms).unwrap();
+    both.save(&dir.path().join("ab.zip"), true, &[]).unwrap();
+    let back = load("ab.zip");
+    assert_eq!((back.members.len(), back.config.members[0].file.as_str()), (1, "member1.safetensors"));
+    // f16 on save: the reloaded ensemble tags as the one in memory (f32 weights) did on
+    // all but rare near-ties.
+    let same = back.tag(&enc, &forms).unwrap().iter().zip(&tags).filter(|(a, b)| a == b).count();
+    assert!(same + 1 >= forms.len(), "{same} of {}", forms.len());
+    for t in &tags {
+        for (i, tag) in t.iter().enumerate() {
+            if let Some(ty) = tag.strip_prefix("I-") {
+                assert!(i > 0 && t[i - 1].get(2..) == Some(ty), "{t:?}");
+            }
+        }
+    }
+
+    let Err(e) = Ner::ensemble(vec![load("a.zip"), load("c.zip")], "test") else { panic!("members of two widths accepted") };
+    assert!(e.to_string().contains("another configuration"), "{e}");
+}
