@@ -47,6 +47,8 @@
 # Slovak-SNK's the same with TRANSFER='UD_Czech-CLTT/cs_cltt-ud-train.conllu
 # UD_Czech-FicTree/cs_fictree-ud-dev.conllu' (no cap; session 16 ran it with MAX_MINUTES=38,
 # session 17 resumed the checkpoint with MAX_MINUTES=45: early-stopped at epoch 11, best 8).
+# TRANSFER_OUTPUTS (comma-separated, of upos,xpos,feats,lemma,deprel; default all) is
+# `--transfer-outputs`: what the transfer sentences train besides the arcs (session 18).
 # WORD_DROP (posdep; default none) is `--word-drop`: in training each word's cached lower
 # states become the mean state with that probability (session 14).
 # DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of
@@ -110,6 +112,7 @@ for tb in "$@"; do
   for f in $also; do args+=(--also-train "$SHARED/ud/$f"); done
   for f in ${TRANSFER:-}; do args+=(--transfer-train "$SHARED/ud/$f"); done
   [[ -n ${TRANSFER_SENTENCES:-} ]] && args+=(--transfer-sentences "$TRANSFER_SENTENCES")
+  [[ -n ${TRANSFER_OUTPUTS:-} ]] && args+=(--transfer-outputs "$TRANSFER_OUTPUTS")
   lic=${LICENCE:-$lic}
   if [[ $stage == posdep ]]; then
     # Slovak's 958 XPOS tags make its heads large: a 200-wide BiLSTM gives 8.1 MB, over

@@ -84,7 +84,7 @@ struct NerArgs {
 
 fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
     let p = &t.common;
-    if !p.transfer_train.is_empty() {
+    if !p.transfer_train.is_empty() || !p.transfer_outputs.is_empty() {
         eprintln!("error: --transfer-train is for posdep (UniversalNER's tags are the same in every language: use --also-train)");
         return Ok(ExitCode::from(2));
     }
@@ -337,6 +337,11 @@ struct PosdepArgs {
     /// posdep: at most N sentences from each `--transfer-train` file, evenly spaced.
     #[arg(long, value_name = "N")]
     transfer_sentences: Option<usize>,
+    /// posdep: the outputs the `--transfer-train` sentences train besides the arcs, of
+    /// upos, xpos, feats, lemma, deprel (comma-separated; default all): e.g. `upos,deprel`
+    /// keeps another language's feature strings and lemmas out of the own ones.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = ["upos", "xpos", "feats", "lemma", "deprel"])]
+    transfer_outputs: Vec<String>,
     /// Development CoNLL-U file (early stopping, reported scores).
     #[arg(long)]
     dev: PathBuf,
@@ -475,6 +480,7 @@ fn provenance(p: &PosdepArgs) -> Provenance {
         also_train: p.also_train.clone(),
         transfer_train: p.transfer_train.clone(),
         transfer_sentences: p.transfer_sentences,
+        transfer_outputs: p.transfer_outputs.clone(),
         dev: p.dev.clone(),
         out: p.out.clone(),
         language: p.lang.clone(),
@@ -511,7 +517,7 @@ fn treebank_of(p: &PosdepArgs) -> String {
 
 fn run_tokenize(t: TokenizeArgs) -> anyhow::Result<ExitCode> {
     let p = &t.common;
-    if !p.transfer_train.is_empty() {
+    if !p.transfer_train.is_empty() || !p.transfer_outputs.is_empty() {
         eprintln!("error: --transfer-train is for posdep (tokenize labels are language-independent: use --also-train)");
         return Ok(ExitCode::from(2));
     }
@@ -560,6 +566,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Stage::NerScores(s) => return rescore::<tatra_ner::Ner>(s, |_, _| Ok(())),
         Stage::NerEnsemble(a) => return run_ner_ensemble(a),
     };
+    if !p.transfer_outputs.is_empty() && p.transfer_train.is_empty() {
+        eprintln!("error: --transfer-outputs says what the --transfer-train sentences train: give --transfer-train FILE too");
+        return Ok(ExitCode::from(2));
+    }
     let encoder = training_encoder(&p)?;
     let opts = TrainOptions {
         prov: provenance(&p),

@@ -28,6 +28,7 @@ pub fn provenance(dir: &Path, files: [&str; 3], language: &str, treebank: &str) 
         also_train: Vec::new(),
         transfer_train: Vec::new(),
         transfer_sentences: None,
+        transfer_outputs: Vec::new(),
         dev: dir.join(dev),
         out: dir.join(out),
         language: language.into(),

@@ -36,6 +36,9 @@ pub struct Provenance {
     /// At most this many sentences from each `transfer_train` file, evenly spaced
     /// through it (None: all).
     pub transfer_sentences: Option<usize>,
+    /// The outputs the `transfer_train` sentences train, of `upos`, `xpos`, `feats`,
+    /// `lemma`, `deprel` (posdep; the arcs always): empty for all of them.
+    pub transfer_outputs: Vec<String>,
     pub dev: PathBuf,
     pub out: PathBuf,
     pub language: String,
@@ -56,6 +59,9 @@ impl Provenance {
             training_data.push_str(&format!("; transfer train {}", file_name(f)));
             if let Some(n) = self.transfer_sentences {
                 training_data.push_str(&format!(" (at most {n} sentences, evenly spaced)"));
+            }
+            if !self.transfer_outputs.is_empty() {
+                training_data.push_str(&format!(" (arcs and {} only)", self.transfer_outputs.join(", ")));
             }
         }
         Meta {

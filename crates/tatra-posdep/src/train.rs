@@ -319,7 +319,19 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         first_last: o.first_last,
         suffixes: o.suffixes,
     };
-    let ex = data::examples(&train_doc, &vocabs);
+    let mut ex = data::examples(&train_doc, &vocabs);
+    // The outputs transfer sentences leave alone get the unknown label (out of the loss).
+    if !o.prov.transfer_outputs.is_empty() {
+        let trains = |name: &str| o.prov.transfer_outputs.iter().any(|t| t == name);
+        for e in ex.iter_mut().skip(own) {
+            for (name, labels) in [("upos", &mut e.upos), ("xpos", &mut e.xpos), ("feats", &mut e.feats), ("lemma", &mut e.lemma), ("deprel", &mut e.deprel)] {
+                if !trains(name) {
+                    labels.iter_mut().for_each(|l| *l = 0);
+                }
+            }
+        }
+        log(format!("transfer sentences train the arcs and {}", o.prov.transfer_outputs.join(", ")));
+    }
     log(format!(
         "train: {} sentences, {} words; labels: {} UPOS, {} XPOS, {} UFeats, {} lemma rules, {} deprels",
         ex.len(),

@@ -169,4 +169,14 @@ fn transfer_sentences_train_only_the_own_labels() {
     assert!(!with.config.vocabs.xpos.labels.iter().any(|t| t.len() == 15), "a PDT tag in the French vocabulary");
     assert_eq!(with.lexicon, without.lexicon);
     assert!(with.meta.training_data.contains("transfer train cs.conllu (at most 10 sentences"), "{}", with.meta.training_data);
+    // Transfer sentences that train only the arcs and deprels: the same labels, recorded.
+    let mut tree = options(dir.path(), 1, false);
+    tree.prov.out = dir.path().join("fr-cs-tree.posdep.zip");
+    tree.prov.transfer_train = vec![dir.path().join("cs.conllu")];
+    tree.prov.transfer_sentences = Some(10);
+    tree.prov.transfer_outputs = vec!["deprel".into()];
+    train(&enc, &tree).unwrap();
+    let tree = load(&tree);
+    assert_eq!(tree.config.vocabs, without.config.vocabs);
+    assert!(tree.meta.training_data.contains("(arcs and deprel only)"), "{}", tree.meta.training_data);
 }
