@@ -12,8 +12,11 @@
 # CRF=1 trains a linear-chain CRF over the BiLSTM's tag scores (`--crf`, session 15):
 # the default for Slovak and Danish, whose shipped packages have one (CRF=0 rebuilds the
 # earlier ones); English keeps none (its epochs were chosen without it). SEED seeds the
-# weights and the batch order: default 42, Danish 7 (of the two CRF seeds run, the one
-# better on dev; docs/models.md).
+# weights and the batch order: default 42. Danish ships a seed ensemble (session 19):
+# SEEDS (Danish default "7 42") trains one package per seed under
+# $OUT_ROOT/da_ddt/seed<S>/ and joins them with `tatra train ner-ensemble` into
+# $OUT_ROOT/da_ddt/ner.zip (members' tag scores and CRF transitions averaged; 7+42 was
+# better on dev than 7 alone and than 7+42+3; docs/models.md). SEED=S trains one seed alone.
 #
 #   scripts/train-ner.sh sk_snk da_ddt en
 set -euo pipefail
@@ -25,6 +28,26 @@ OUT_ROOT=${OUT_ROOT:-models}
 LSTM=${LSTM:-200}
 DEPTH=${DEPTH:-0}
 U=$SHARED/uner
+# Trains (or resumes) one package with seed $1 (empty: the trainer's default) into $2.
+train_one() {
+  local seed=$1 out=$2
+  if [[ -f $out && ! -e $out.ckpt ]]; then echo "$out exists, skipped"; return; fi
+  mkdir -p "$(dirname "$out")" docs/train-logs
+  local resume=(); [[ -e $out.ckpt ]] && resume=(--resume)
+  # English: dev is also the training file, so early stopping cannot use it: fixed epochs,
+  # the best of the recipe trained on a 1600/401 split of it (scripts/dev-split.py; session 11).
+  local extra=(--patience 3); [[ $what == en ]] && extra=(--patience 100 --max-epochs ${EPOCHS:-10})
+  [[ $DEPTH != 0 ]] && extra+=(--depth "$DEPTH")
+  local crf=${CRF:-1}; [[ $what == en && -z ${CRF:-} ]] && crf=0
+  [[ $crf == 1 ]] && extra+=(--crf)
+  [[ -n $seed ]] && extra+=(--seed "$seed")
+  "$BIN" train ner --train "$SHARED/uner/$train" --dev "$SHARED/uner/$dev" --out "$out" --lang "$lang" \
+    --treebank "$tb" --licence "CC BY-SA 4.0" --lr 3e-3 --batch-tokens 1024 --lstm "$LSTM" --max-minutes "$MAX_MINUTES" \
+    "${also[@]}" "${extra[@]}" "${resume[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
+  "$BIN" train ner-scores --package "$out" --dev "$SHARED/uner/$dev" --test "$SHARED/uner/$test" >> "$log" 2>&1
+  # Keep the checkpoint when the run stopped on its time budget (run again to go on).
+  if grep -E "early stop|stopping: time budget|^train:" "$log" | tail -1 | grep -q "early stop"; then rm -rf "$out.ckpt"; fi
+}
 for what in "$@"; do
   case $what in
     sk_snk) d=UNER_Slovak-SNK; tb=sk_snk; lang=slovak; train=$d/sk_snk-ud-train.iob2; dev=$d/sk_snk-ud-dev.iob2; test=$d/sk_snk-ud-test.iob2
@@ -37,22 +60,17 @@ for what in "$@"; do
     *) echo "unknown: $what (sk_snk, da_ddt, en)" >&2; exit 2;;
   esac
   out=$OUT_ROOT/$tb/ner.zip
-  if [[ -f $out && ! -e $out.ckpt ]]; then echo "$out exists, skipped"; continue; fi
-  mkdir -p "$OUT_ROOT/$tb" docs/train-logs
-  resume=(); [[ -e $out.ckpt ]] && resume=(--resume)
-  log=docs/train-logs/$tb.ner.log
-  # English: dev is also the training file, so early stopping cannot use it: fixed epochs,
-  # the best of the recipe trained on a 1600/401 split of it (scripts/dev-split.py; session 11).
-  extra=(--patience 3); [[ $what == en ]] && extra=(--patience 100 --max-epochs ${EPOCHS:-10})
-  [[ $DEPTH != 0 ]] && extra+=(--depth "$DEPTH")
-  crf=${CRF:-1}; [[ $what == en && -z ${CRF:-} ]] && crf=0
-  [[ $crf == 1 ]] && extra+=(--crf)
-  seed=${SEED:-}; [[ $what == da_ddt && -z $seed ]] && seed=7
-  [[ -n $seed ]] && extra+=(--seed "$seed")
-  "$BIN" train ner --train "$SHARED/uner/$train" --dev "$SHARED/uner/$dev" --out "$out" --lang "$lang" \
-    --treebank "$tb" --licence "CC BY-SA 4.0" --lr 3e-3 --batch-tokens 1024 --lstm "$LSTM" --max-minutes "$MAX_MINUTES" \
-    "${also[@]}" "${extra[@]}" "${resume[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
-  "$BIN" train ner-scores --package "$out" --dev "$SHARED/uner/$dev" --test "$SHARED/uner/$test" >> "$log" 2>&1
-  # Keep the checkpoint when the run stopped on its time budget (run again to go on).
-  if grep -E "early stop|stopping: time budget|^train:" "$log" | tail -1 | grep -q "early stop"; then rm -rf "$out.ckpt"; fi
+  log=docs/train-logs/$tb.ner.log; mkdir -p docs/train-logs
+  seeds=${SEED:-}; [[ $what == da_ddt && -z $seeds ]] && seeds=${SEEDS:-7 42}
+  if [[ $seeds == *" "* ]]; then
+    # An ensemble: one package per seed, then joined.
+    if [[ -f $out && ! -e $out.ckpt ]]; then echo "$out exists, skipped"; continue; fi
+    members=()
+    for s in $seeds; do train_one "$s" "$OUT_ROOT/$tb/seed$s/ner.zip"; members+=("$OUT_ROOT/$tb/seed$s/ner.zip"); done
+    for m in "${members[@]}"; do [[ -e $m.ckpt ]] && { echo "$m stopped on its time budget: run again to go on" >&2; exit 1; }; done
+    "$BIN" train ner-ensemble --out "$out" "${members[@]}" >> "$log" 2>&1
+    "$BIN" train ner-scores --package "$out" --dev "$SHARED/uner/$dev" --test "$SHARED/uner/$test" >> "$log" 2>&1
+  else
+    train_one "$seeds" "$out"
+  fi
 done

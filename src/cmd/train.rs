@@ -63,7 +63,11 @@ fn run_ner_ensemble(a: EnsembleArgs) -> anyhow::Result<ExitCode> {
     }
     let shown: Vec<String> = a.packages.iter().map(|p| p.display().to_string()).collect();
     let command = format!("tatra train ner-ensemble --out {} {}", a.out.display(), shown.join(" "));
-    let model = tatra_ner::Ner::ensemble(models, &command)?;
+    let mut model = tatra_ner::Ner::ensemble(models, &command)?;
+    model.meta.command = portable(&model.meta.command);
+    for m in &mut model.config.members {
+        m.command = portable(&m.command);
+    }
     model.save(&a.out, true, &[])?;
     eprintln!("{}: {} members", a.out.display(), model.members.len() + 1);
     Ok(ExitCode::SUCCESS)
@@ -461,10 +465,23 @@ fn tokenize_scores_of(model: &tatra_tokenize::Tokenize, encoder: &Encoder, gold:
 /// The command line as a package records it: the program as `tatra` (wherever the
 /// binary was, and whatever its copy was called), then the arguments as given.
 fn command_line() -> String {
-    std::iter::once("tatra".to_string())
+    let line = std::iter::once("tatra".to_string())
         .chain(std::env::args().skip(1).map(|a| if a.contains(' ') { format!("'{a}'") } else { a }))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    portable(&line)
+}
+
+/// `text` with the shared data folder (`$TATRA_SHARED`, when set) written as its
+/// default `../shared`, so that a recorded command names no machine's paths.
+fn portable(text: &str) -> String {
+    match std::env::var("TATRA_SHARED") {
+        Ok(dir) if !dir.is_empty() && dir != "../shared" => {
+            let dir = dir.trim_end_matches('/');
+            text.replace(&format!("{dir}/"), "../shared/")
+        }
+        _ => text.to_string(),
+    }
 }
 
 /// The encoder to train on (`--encoder`, else the embedded one), on an autodiff device.
