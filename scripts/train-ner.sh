@@ -32,7 +32,7 @@ U=$SHARED/uner
 train_one() {
   local seed=$1 out=$2
   if [[ -f $out && ! -e $out.ckpt ]]; then echo "$out exists, skipped"; return; fi
-  mkdir -p "$(dirname "$out")" docs/train-logs
+  mkdir -p "$(dirname "$out")"
   local resume=(); [[ -e $out.ckpt ]] && resume=(--resume)
   # English: dev is also the training file, so early stopping cannot use it: fixed epochs,
   # the best of the recipe trained on a 1600/401 split of it (scripts/dev-split.py; session 11).

@@ -89,7 +89,7 @@ struct NerArgs {
 fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
     let p = &t.common;
     if !p.transfer_train.is_empty() || !p.transfer_outputs.is_empty() {
-        eprintln!("error: --transfer-train is for posdep (UniversalNER's tags are the same in every language: use --also-train)");
+        eprintln!("error: --transfer-train and --transfer-outputs are for posdep (UniversalNER's tags are the same in every language: use --also-train)");
         return Ok(ExitCode::from(2));
     }
     if t.crf && p.lstm == 0 {
@@ -535,7 +535,7 @@ fn treebank_of(p: &PosdepArgs) -> String {
 fn run_tokenize(t: TokenizeArgs) -> anyhow::Result<ExitCode> {
     let p = &t.common;
     if !p.transfer_train.is_empty() || !p.transfer_outputs.is_empty() {
-        eprintln!("error: --transfer-train is for posdep (tokenize labels are language-independent: use --also-train)");
+        eprintln!("error: --transfer-train and --transfer-outputs are for posdep (tokenize labels are language-independent: use --also-train)");
         return Ok(ExitCode::from(2));
     }
     let encoder = training_encoder(p)?;
