@@ -12,11 +12,11 @@
 # CRF=1 trains a linear-chain CRF over the BiLSTM's tag scores (`--crf`, session 15):
 # the default for Slovak and Danish, whose shipped packages have one (CRF=0 rebuilds the
 # earlier ones); English keeps none (its epochs were chosen without it). SEED seeds the
-# weights and the batch order: default 42. Danish ships a seed ensemble (session 19):
-# SEEDS (Danish default "7 42") trains one package per seed under
-# $OUT_ROOT/da_ddt/seed<S>/ and joins them with `tatra train ner-ensemble` into
-# $OUT_ROOT/da_ddt/ner.zip (members' tag scores and CRF transitions averaged; 7+42 was
-# better on dev than 7 alone and than 7+42+3; docs/models.md). SEED=S trains one seed alone.
+# weights and the batch order: default 42. Danish and Slovak ship seed ensembles
+# (sessions 19-20): SEEDS (Danish default "7 42 11", Slovak "42 7 3") trains one package per
+# seed under $OUT_ROOT/<treebank>/seed<S>/ and joins them with `tatra train ner-ensemble`
+# into $OUT_ROOT/<treebank>/ner.zip (members' tag scores and CRF transitions averaged; each
+# set was the best on dev of those measured, docs/models.md). SEED=S trains one seed alone.
 #
 #   scripts/train-ner.sh sk_snk da_ddt en
 set -euo pipefail
@@ -61,7 +61,8 @@ for what in "$@"; do
   esac
   out=$OUT_ROOT/$tb/ner.zip
   log=docs/train-logs/$tb.ner.log; mkdir -p docs/train-logs
-  seeds=${SEED:-}; [[ $what == da_ddt && -z $seeds ]] && seeds=${SEEDS:-7 42}
+  seeds=${SEED:-}; [[ $what == da_ddt && -z $seeds ]] && seeds=${SEEDS:-7 42 11}
+  [[ $what == sk_snk && -z $seeds ]] && seeds=${SEEDS:-42 7 3}
   if [[ $seeds == *" "* ]]; then
     # An ensemble: one package per seed, then joined.
     if [[ -f $out && ! -e $out.ckpt ]]; then echo "$out exists, skipped"; continue; fi
