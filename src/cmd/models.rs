@@ -59,8 +59,19 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             r["licence"].as_str().unwrap_or("")
         );
     }
+    let dirs = tatra::langs::model_dirs();
     if rows.is_empty() {
-        eprintln!("no models found in {}", tatra::langs::model_dirs().iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "));
+        eprintln!("no models found in {}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "));
+    } else {
+        // Where the listed packages come from (the first folder that has one wins).
+        let from: Vec<String> = dirs
+            .iter()
+            .filter_map(|d| {
+                let n = rows.iter().filter(|r| r["path"].as_str().is_some_and(|p| std::path::Path::new(p).starts_with(d))).count();
+                (n > 0).then(|| format!("{} ({n})", d.display()))
+            })
+            .collect();
+        println!("from {}", from.join(", "));
     }
     Ok(ExitCode::SUCCESS)
 }
