@@ -47,6 +47,9 @@
 # Slovak-SNK's the same with TRANSFER='UD_Czech-CLTT/cs_cltt-ud-train.conllu
 # UD_Czech-FicTree/cs_fictree-ud-dev.conllu' (no cap; session 16 ran it with MAX_MINUTES=38,
 # session 17 resumed the checkpoint with MAX_MINUTES=45: early-stopped at epoch 11, best 8).
+# Session 20 trained on from it: TRANSFER_OUTPUTS=upos,feats,deprel TRANSFER='the two Czech
+# files UD_Serbian-SET/sr_set-ud-dev.conllu UD_Russian-GSD/ru_gsd-ud-dev.conllu' CONTINUE=1
+# MAX_MINUTES=75 (12 epochs; docs/train-logs/sk_snk.posdep.log has the exact command).
 # TRANSFER_OUTPUTS (comma-separated, of upos,xpos,feats,lemma,deprel; default all) is
 # `--transfer-outputs`: what the transfer sentences train besides the arcs (session 18).
 # WORD_DROP (posdep; default none) is `--word-drop`: in training each word's cached lower
