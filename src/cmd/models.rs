@@ -13,7 +13,10 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for dir in tatra::langs::model_dirs() {
+    let dirs = tatra::langs::model_dirs();
+    // Packages listed from each folder (the first folder that has one wins).
+    let mut per_dir = vec![0usize; dirs.len()];
+    for (d, dir) in dirs.iter().enumerate() {
         for (code, names, iso, _) in tatra::langs::LANGUAGES {
             for stage in ["tokenize", "posdep", "ner"] {
                 let p = dir.join(code).join(format!("{stage}.zip"));
@@ -35,6 +38,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                     }
                     Err(e) => (format!("unreadable: {e}"), String::new()),
                 };
+                per_dir[d] += 1;
                 rows.push(serde_json::json!({
                     "language": names[0], "iso": iso, "treebank": code, "stage": stage,
                     "size_bytes": size, "test": scores, "licence": licence, "path": p,
@@ -59,18 +63,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             r["licence"].as_str().unwrap_or("")
         );
     }
-    let dirs = tatra::langs::model_dirs();
     if rows.is_empty() {
         eprintln!("no models found in {}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "));
     } else {
-        // Where the listed packages come from (the first folder that has one wins).
-        let from: Vec<String> = dirs
-            .iter()
-            .filter_map(|d| {
-                let n = rows.iter().filter(|r| r["path"].as_str().is_some_and(|p| std::path::Path::new(p).starts_with(d))).count();
-                (n > 0).then(|| format!("{} ({n})", d.display()))
-            })
-            .collect();
+        let from: Vec<String> =
+            dirs.iter().zip(&per_dir).filter(|&(_, &n)| n > 0).map(|(d, n)| format!("{} ({n})", d.display())).collect();
         println!("from {}", from.join(", "));
     }
     Ok(ExitCode::SUCCESS)
