@@ -268,23 +268,41 @@ impl Pipeline {
     /// Runs the stages after tokenization on a document's sentences.
     pub fn annotate_document(&self, lang: &Language, doc: &mut Document) -> Result<(), PipelineError> {
         // Posdep reads words and NER tokens: where they are the same forms (no multi-word
-        // token) and both stages' adapters start at the same layer, the layers below run
-        // once for both.
+        // token), the encoder layers below the lower of the two stages' first adapted
+        // layers run once for both, and the stage whose adapters start higher runs the
+        // frozen layers in between from those states (shipped packages: posdep's adapters
+        // start at layer 3, NER's at 7, so layers 1-2 are shared).
         if let (Some(p), Some(n)) = (&lang.posdep, &lang.ner) {
-            let upto = p.first_layer(&self.encoder);
-            if upto == n.first_layer(&self.encoder) {
-                for chunk in doc.sentences.chunks_mut(256) {
-                    if chunk.iter().any(|s| s.tokens.iter().any(|t| t.is_mwt())) {
-                        p.annotate(&self.encoder, chunk)?;
-                        n.annotate(&self.encoder, chunk)?;
-                    } else {
-                        let (lay, lower) = tatra_posdep::run::lower_states(&self.encoder, chunk, upto)?;
-                        p.annotate_lower(&self.encoder, chunk, &lay, &lower);
-                        n.annotate_lower(&self.encoder, chunk, &lay, &lower);
-                    }
+            let enc = &self.encoder;
+            let (p_from, n_from) = (p.first_layer(enc), n.first_layer(enc));
+            let upto = p_from.min(n_from);
+            // Sentences with a multi-word token run each stage on its own; the others are
+            // taken out of the document (in order), annotated in shared chunks, put back.
+            let (mwt, plain): (Vec<usize>, Vec<usize>) =
+                (0..doc.sentences.len()).partition(|&i| doc.sentences[i].tokens.iter().any(|t| t.is_mwt()));
+            let mut take = |idx: &[usize]| idx.iter().map(|&i| std::mem::take(&mut doc.sentences[i])).collect::<Vec<_>>();
+            let (mut with_mwt, mut shared) = (take(&mwt), take(&plain));
+            let mut run = || -> Result<(), PipelineError> {
+                for chunk in with_mwt.chunks_mut(256) {
+                    p.annotate(enc, chunk)?;
+                    n.annotate(enc, chunk)?;
                 }
-                return Ok(());
+                for chunk in shared.chunks_mut(256) {
+                    let (lay, lower) = tatra_posdep::run::lower_states(enc, chunk, upto)?;
+                    let extend = |to: usize| (to > upto).then(|| tatra_adapters::extend_lower(enc, &lower, upto, to));
+                    let p_lower = extend(p_from);
+                    p.annotate_lower(enc, chunk, &lay, p_lower.as_deref().unwrap_or(&lower));
+                    drop(p_lower);
+                    let n_lower = extend(n_from);
+                    n.annotate_lower(enc, chunk, &lay, n_lower.as_deref().unwrap_or(&lower));
+                }
+                Ok(())
+            };
+            let result = run();
+            for (i, s) in mwt.into_iter().zip(with_mwt).chain(plain.into_iter().zip(shared)) {
+                doc.sentences[i] = s;
             }
+            return result;
         }
         if let Some(p) = &lang.posdep {
             for chunk in doc.sentences.chunks_mut(256) {

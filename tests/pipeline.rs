@@ -91,3 +91,38 @@ fn language_identifier_routes_paragraphs() {
     eprintln!("language identification, five-sentence paragraphs: {acc:.2}%");
     assert!(acc >= 99.0, "{acc}");
 }
+
+#[test]
+fn posdep_and_ner_together_equal_each_stage_alone() {
+    // With both stages the encoder's lower layers run once and NER continues from
+    // posdep's lower states; that must give what each stage gives on its own.
+    let Some(test) = tatra::core::shared::shared_path("ud/UD_Slovak-SNK/sk_snk-ud-test.conllu") else { return };
+    let gold = conllu::read_file(&test).unwrap();
+    let mut doc = gold.clone();
+    doc.sentences.truncate(300);
+    let input = conllu::to_string(&doc);
+    let build = |posdep: bool, ner: bool| {
+        Pipeline::builder()
+            .language("slovak")
+            .stages(tatra::pipeline::Stages { tokenize: false, posdep, ner })
+            .build()
+            .expect("the shipped Slovak models load")
+    };
+    let both = build(true, true).annotate_conllu(&input).unwrap();
+    let posdep = build(true, false).annotate_conllu(&input).unwrap();
+    let ner = build(false, true).annotate_conllu(&input).unwrap();
+    let (mut words, mut same_words, mut sents, mut same_ents) = (0, 0, 0, 0);
+    for ((b, p), n) in both.sentences.iter().zip(&posdep.sentences).zip(&ner.sentences) {
+        for (wb, wp) in b.tokens.iter().flat_map(|t| &t.words).zip(p.tokens.iter().flat_map(|t| &t.words)) {
+            words += 1;
+            same_words += usize::from((&wb.upos, &wb.feats, &wb.lemma, wb.head, &wb.deprel) == (&wp.upos, &wp.feats, &wp.lemma, wp.head, &wp.deprel));
+        }
+        sents += 1;
+        same_ents += usize::from(b.entities == n.entities);
+    }
+    eprintln!("joint vs alone: {same_words}/{words} words, {same_ents}/{sents} sentences' entities the same");
+    assert_eq!(sents, 300);
+    assert!(both.sentences.iter().any(|s| !s.entities.is_empty()), "no entities found");
+    assert_eq!(same_words, words);
+    assert_eq!(same_ents, sents);
+}

@@ -187,6 +187,17 @@ pub fn over_windows(
     out
 }
 
+/// Runs the frozen encoder's layers `from..to` (no adapters) over lower-layer states
+/// (`lower[t][w]`, as [`over_windows`] takes them): a stage whose adapters start higher
+/// continues from states another stage's lower layers computed, instead of running the
+/// shared layers again. `from == to` returns the states unchanged.
+pub fn extend_lower(encoder: &Encoder, lower: &[Vec<Vec<f32>>], from: usize, to: usize) -> Vec<Vec<Vec<f32>>> {
+    if from >= to {
+        return lower.to_vec();
+    }
+    over_windows(lower, encoder.hidden_size(), 4096, encoder.device(), |x, bias| encoder.run_layers(x, bias, from, to))
+}
+
 /// Masked mean cross-entropy: `logits [b, w, c]`, `gold [b, w]`, `mask [b, w]` (1/0).
 pub fn cross_entropy(logits: Tensor<3>, gold: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<1> {
     let [b, w, _] = logits.dims();
