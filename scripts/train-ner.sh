@@ -40,9 +40,10 @@ train_one() {
   [[ $DEPTH != 0 ]] && extra+=(--depth "$DEPTH")
   local crf=${CRF:-1}; [[ $what == en && -z ${CRF:-} ]] && crf=0
   [[ $crf == 1 ]] && extra+=(--crf)
+  [[ ${CONTEXT:-0} != 0 ]] && extra+=(--context "$CONTEXT")
   [[ -n $seed ]] && extra+=(--seed "$seed")
   "$BIN" train ner --train "$SHARED/uner/$train" --dev "$SHARED/uner/$dev" --out "$out" --lang "$lang" \
-    --treebank "$tb" --licence "CC BY-SA 4.0" --lr 3e-3 --batch-tokens 1024 --lstm "$LSTM" --max-minutes "$MAX_MINUTES" \
+    --treebank "$tb" --licence "CC BY-SA 4.0" --lr 3e-3 --batch-tokens "${BATCH_TOKENS:-1024}" --lstm "$LSTM" --max-minutes "$MAX_MINUTES" \
     "${also[@]}" "${extra[@]}" "${resume[@]}" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -e '^\s*$' -e 'batches,' >> "$log"
   "$BIN" train ner-scores --package "$out" --dev "$SHARED/uner/$dev" --test "$SHARED/uner/$test" >> "$log" 2>&1
   # Keep the checkpoint when the run stopped on its time budget (run again to go on).

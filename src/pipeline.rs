@@ -272,7 +272,11 @@ impl Pipeline {
         // layers run once for both, and the stage whose adapters start higher runs the
         // frozen layers in between from those states (shipped packages: posdep's adapters
         // start at layer 3, NER's at 7, so layers 1-2 are shared).
-        if let (Some(p), Some(n)) = (&lang.posdep, &lang.ner) {
+        // A NER model with document context reads each sentence with its neighbours, so its
+        // lower states are not posdep's: it runs on its own, over the whole document.
+        if let (Some(p), Some(n)) = (&lang.posdep, &lang.ner)
+            && n.config.context == 0
+        {
             let enc = &self.encoder;
             let (p_from, n_from) = (p.first_layer(enc), n.first_layer(enc));
             let upto = p_from.min(n_from);
@@ -310,8 +314,12 @@ impl Pipeline {
             }
         }
         if let Some(n) = &lang.ner {
-            for chunk in doc.sentences.chunks_mut(256) {
-                n.annotate(&self.encoder, chunk)?;
+            if n.config.context > 0 {
+                n.annotate(&self.encoder, &mut doc.sentences)?;
+            } else {
+                for chunk in doc.sentences.chunks_mut(256) {
+                    n.annotate(&self.encoder, chunk)?;
+                }
             }
         }
         Ok(())

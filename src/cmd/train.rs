@@ -84,6 +84,11 @@ struct NerArgs {
     /// learned; needs --lstm) instead of per-token cross-entropy.
     #[arg(long)]
     crf: bool,
+    /// Read each sentence with up to N tokens of the sentence before and the one after it
+    /// in the same file (document context; only the sentence's own tokens are tagged and
+    /// scored; needs --lstm). Annotation then reads the same context.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    context: usize,
 }
 
 fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
@@ -96,6 +101,10 @@ fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
         eprintln!("error: --crf needs the token-level BiLSTM: give --lstm N (e.g. --lstm 200)");
         return Ok(ExitCode::from(2));
     }
+    if t.context > 0 && p.lstm == 0 {
+        eprintln!("error: --context needs the token-level BiLSTM: give --lstm N (e.g. --lstm 200)");
+        return Ok(ExitCode::from(2));
+    }
     let encoder = training_encoder(p)?;
     let opts = tatra_ner::train::TrainOptions {
         prov: provenance(p),
@@ -105,6 +114,7 @@ fn run_ner(t: NerArgs) -> anyhow::Result<ExitCode> {
         first_last: p.first_last,
         lstm: p.lstm,
         crf: t.crf,
+        context: t.context,
     };
     let report = tatra_ner::train::train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -67,6 +67,14 @@ pub struct NerConfig {
     /// the package's own before decoding; their weights are `member<N>.safetensors`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<Member>,
+    /// Document context (as FLERT, Schweter and Akbik 2020): each sentence is read with
+    /// up to this many tokens of the sentence before it and of the one after it, through
+    /// the encoder and the BiLSTM, and only its own tokens are tagged (0: each sentence
+    /// alone, as in older packages; BiLSTM models only). The neighbours are the
+    /// sentences beside it in what is annotated together: an IOB2 file, a document or a
+    /// block of `tatra annotate`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub context: usize,
 }
 
 /// Where one further ensemble member came from.
@@ -150,6 +158,25 @@ pub struct Ner {
     /// The further members of an ensemble (`config.members`, in order; empty for one
     /// network).
     pub members: Vec<NerNet>,
+}
+
+/// Each sentence with up to `c` tokens of its neighbours on each side (the last of the
+/// sentence before, the first of the one after), and where the sentence itself lies in
+/// it: (first token, token count).
+pub fn with_context(sentences: &[Vec<String>], c: usize) -> (Vec<Vec<String>>, Vec<(usize, usize)>) {
+    let mut out = Vec::with_capacity(sentences.len());
+    let mut centers = Vec::with_capacity(sentences.len());
+    for (i, s) in sentences.iter().enumerate() {
+        let left: &[String] = if i > 0 { &sentences[i - 1][sentences[i - 1].len().saturating_sub(c)..] } else { &[] };
+        let right: &[String] = sentences.get(i + 1).map_or(&[], |n| &n[..n.len().min(c)]);
+        let mut e = Vec::with_capacity(left.len() + s.len() + right.len());
+        e.extend_from_slice(left);
+        e.extend_from_slice(s);
+        e.extend_from_slice(right);
+        centers.push((left.len(), s.len()));
+        out.push(e);
+    }
+    (out, centers)
 }
 
 /// Layouts of token sequences and their states after layers `0..upto`, one block per window.
@@ -257,7 +284,7 @@ impl Ner {
         let device = self.net.head.weight.val().device();
         let k = self.config.tags.len();
         if !self.net.lstm.is_empty() {
-            return self.tag_lower_tokens(lay, lower, h, decoding);
+            return self.tag_lower_tokens(lay, lower, h, decoding, None);
         }
         // Scores per piece (tags wide), per window: log-probabilities, or with first_last
         // the raw scores of both classifiers side by side (a token's are added after
@@ -284,9 +311,22 @@ impl Ner {
             .collect()
     }
 
+    /// [`Ner::tag_lower`] for sequences read with context ([`with_context`]): each is
+    /// tagged whole and its `centers` range (first token, count) decoded alone, so the
+    /// tags are well-formed within the sentence.
+    pub fn tag_context(&self, encoder: &Encoder, lay: &[Layout], lower: &[Vec<Vec<f32>>], decoding: Decoding, centers: &[(usize, usize)]) -> Vec<Vec<String>> {
+        if self.net.lstm.is_empty() {
+            // Not made by the trainer (context needs the BiLSTM): the centres' tags.
+            let tags = self.tag_lower(encoder, lay, lower, decoding);
+            return tags.into_iter().zip(centers).map(|(t, &(a, n))| t.into_iter().skip(a).take(n).collect()).collect();
+        }
+        self.tag_lower_tokens(lay, lower, encoder.hidden_size(), decoding, Some(centers))
+    }
+
     /// [`Ner::tag_lower`] for BiLSTM models: piece vectors of every window, token vectors
-    /// per sentence, then the BiLSTM and classifier over sentences batched by length.
-    fn tag_lower_tokens(&self, lay: &[Layout], lower: &[Vec<Vec<f32>>], h: usize, decoding: Decoding) -> Vec<Vec<String>> {
+    /// per sentence, then the BiLSTM and classifier over sentences batched by length;
+    /// with `centers`, only that range of each sequence is decoded.
+    fn tag_lower_tokens(&self, lay: &[Layout], lower: &[Vec<Vec<f32>>], h: usize, decoding: Decoding, centers: Option<&[(usize, usize)]>) -> Vec<Vec<String>> {
         let device = self.net.head.weight.val().device();
         let k = self.config.tags.len();
         let pooling = self.config.pooling();
@@ -340,7 +380,9 @@ impl Ner {
                 }
             }
             for (b, &i) in batch.iter().enumerate() {
-                let scores: Vec<Vec<f32>> = (0..n[b]).map(|j| y[(b * t + j) * k..(b * t + j + 1) * k].to_vec()).collect();
+                let (from, count) = centers.and_then(|c| c.get(i).copied()).unwrap_or((0, n[b]));
+                let to = (from + count).min(n[b]);
+                let scores: Vec<Vec<f32>> = (from.min(to)..to).map(|j| y[(b * t + j) * k..(b * t + j + 1) * k].to_vec()).collect();
                 out[i] = self.decode_with(&scores, decoding, crf.as_ref().map(|(t, s)| (t.as_slice(), s.as_slice())));
             }
         }
@@ -375,10 +417,21 @@ impl Ner {
     }
 
     /// Tags token sequences.
+    /// Tags token sequences (in order: a model with [`NerConfig::context`] reads each with
+    /// its neighbours; it runs them 256 at a time, so the whole document can be given).
     pub fn tag(&self, encoder: &Encoder, sentences: &[Vec<String>]) -> Result<Vec<Vec<String>>, NerError> {
         let upto = AdaptedTop::first_layer(encoder, &self.config.adapters);
-        let (lay, lower) = lower_states(encoder, sentences, upto)?;
-        Ok(self.tag_lower(encoder, &lay, &lower, self.config.decoding))
+        if self.config.context == 0 {
+            let (lay, lower) = lower_states(encoder, sentences, upto)?;
+            return Ok(self.tag_lower(encoder, &lay, &lower, self.config.decoding));
+        }
+        let (ext, centers) = with_context(sentences, self.config.context);
+        let mut out = Vec::with_capacity(sentences.len());
+        for (chunk, c) in ext.chunks(256).zip(centers.chunks(256)) {
+            let (lay, lower) = lower_states(encoder, chunk, upto)?;
+            out.extend(self.tag_context(encoder, &lay, &lower, self.config.decoding, c));
+        }
+        Ok(out)
     }
 
     /// Adds entities to sentences: `NER=…` in each token's MISC and entity spans.
@@ -397,7 +450,9 @@ impl Ner {
 
     /// [`Ner::annotate`] from lower-layer states of the sentences' token forms (computed
     /// up to [`Ner::first_layer`]), e.g. shared with posdep when no sentence has a
-    /// multi-word token.
+    /// multi-word token. Not for models with context ([`NerConfig::context`]), whose
+    /// lower states are those of the sentences with their neighbours: use
+    /// [`Ner::annotate`].
     pub fn annotate_lower(&self, encoder: &Encoder, sentences: &mut [Sentence], lay: &[Layout], lower: &[Vec<Vec<f32>>]) {
         let tags = self.tag_lower(encoder, lay, lower, self.config.decoding);
         Self::set_tags(sentences, tags);

@@ -34,6 +34,9 @@ pub struct TrainOptions {
     pub lstm: usize,
     /// Train a CRF over the BiLSTM's tag scores (see [`NerConfig::crf`]).
     pub crf: bool,
+    /// Tokens of the neighbouring sentences read with each sentence (see
+    /// [`NerConfig::context`]; 0: none). Neighbours come from the same file.
+    pub context: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +76,10 @@ struct Job<'a> {
     dev: Vec<NerSentence>,
     dev_lay: Vec<Layout>,
     dev_lower: Vec<Vec<Vec<f32>>>,
+    /// Where each training and dev sentence lies in the sequence read for it (first
+    /// token, count): the whole sequence unless the model reads context.
+    centers: Vec<(usize, usize)>,
+    dev_centers: Vec<(usize, usize)>,
 }
 
 impl Job<'_> {
@@ -81,33 +88,63 @@ impl Job<'_> {
     fn token_loss(&self, net: &NerNet, ids: &[usize], x: Tensor<3>, bias: &Tensor<4>) -> Tensor<1> {
         let h = self.encoder.hidden_size();
         let b = ids.len();
-        let t = ids.iter().map(|&i| self.train[i].forms.len()).max().unwrap_or(1).max(1);
+        // Tokens of the sequences read (with context: the sentence and its neighbours').
+        let n_all: Vec<usize> = ids.iter().map(|&i| self.lay[i].pieces.word_ranges.len()).collect();
+        let t = n_all.iter().copied().max().unwrap_or(1).max(1);
         let mut first = vec![0i64; b * t];
         let mut last = vec![0i64; b * t];
-        let mut g = vec![0i64; b * t];
         for (k, &i) in ids.iter().enumerate() {
             for (j, r) in self.lay[i].pieces.word_ranges.iter().enumerate() {
                 first[k * t + j] = (r.0 + 1) as i64; // +1: the leading special token
                 last[k * t + j] = (r.1.max(r.0 + 1) - 1 + 1) as i64;
-                g[k * t + j] = self.index.get(self.train[i].tags[j].as_str()).copied().unwrap_or(0) as i64;
             }
         }
-        let n: Vec<usize> = ids.iter().map(|&i| self.train[i].forms.len()).collect();
-        let index = |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [b, t]), &self.device).unsqueeze_dim::<3>(2).repeat_dim(2, h);
+        let index = |v: Vec<i64>, t: usize, w: usize| Tensor::<2, Int>::from_data(TensorData::new(v, [b, t]), &self.device).unsqueeze_dim::<3>(2).repeat_dim(2, w);
         let pieces = net.pieces(x, bias);
         let tokens = if self.cfg.first_last {
-            Tensor::cat(vec![pieces.clone().gather(1, index(first)), pieces.gather(1, index(last))], 2)
+            Tensor::cat(vec![pieces.clone().gather(1, index(first, t, h)), pieces.gather(1, index(last, t, h))], 2)
         } else {
-            pieces.gather(1, index(first))
+            pieces.gather(1, index(first, t, h))
         };
-        let mask = tatra_adapters::lstm::length_mask(&n, t, &self.device);
-        let logits = net.forward_tokens(tokens, &mask);
+        let mask = tatra_adapters::lstm::length_mask(&n_all, t, &self.device);
+        let mut logits = net.forward_tokens(tokens, &mask);
+        // The loss reads each sentence's own tokens only.
+        let n: Vec<usize> = ids.iter().map(|&i| self.centers[i].1).collect();
+        let mut tc = t;
+        if self.cfg.context > 0 {
+            tc = n.iter().copied().max().unwrap_or(1).max(1);
+            let mut at = vec![0i64; b * tc];
+            for (k, &i) in ids.iter().enumerate() {
+                let from = self.centers[i].0;
+                for j in 0..tc {
+                    at[k * tc + j] = (from + j.min(n[k].saturating_sub(1))) as i64;
+                }
+            }
+            let kk = self.cfg.tags.len().max(1);
+            logits = logits.gather(1, index(at, tc, kk));
+        }
+        let mut g = vec![0i64; b * tc];
+        for (k, &i) in ids.iter().enumerate() {
+            for j in 0..n[k] {
+                g[k * tc + j] = self.index.get(self.train[i].tags[j].as_str()).copied().unwrap_or(0) as i64;
+            }
+        }
         if let Some(crf) = &net.crf {
-            let gold: Vec<Vec<usize>> = (0..b).map(|k| g[k * t..k * t + n[k]].iter().map(|&y| y as usize).collect()).collect();
+            let gold: Vec<Vec<usize>> = (0..b).map(|k| g[k * tc..k * tc + n[k]].iter().map(|&y| y as usize).collect()).collect();
             return crf.nll(logits, &gold, &self.cfg.tags);
         }
-        let g = Tensor::<2, Int>::from_data(TensorData::new(g, [b, t]), &self.device);
+        let mask = tatra_adapters::lstm::length_mask(&n, tc, &self.device);
+        let g = Tensor::<2, Int>::from_data(TensorData::new(g, [b, tc]), &self.device);
         cross_entropy(logits, g, mask)
+    }
+
+    /// A model's tags for the dev sentences.
+    fn dev_tags(&self, model: &Ner, decoding: Decoding) -> Vec<Vec<String>> {
+        if self.cfg.context > 0 {
+            model.tag_context(self.encoder, &self.dev_lay, &self.dev_lower, decoding, &self.dev_centers)
+        } else {
+            model.tag_lower(self.encoder, &self.dev_lay, &self.dev_lower, decoding)
+        }
     }
 }
 
@@ -151,7 +188,7 @@ impl Trainee for Job<'_> {
 
     fn evaluate(&self, net: &NerNet) -> Result<(BTreeMap<String, f64>, f64, String), NerError> {
         let eval = Ner { net: net.valid(), config: self.cfg.clone(), meta: Meta::default(), members: Vec::new() };
-        let f1 = micro_f1(&self.dev, &eval.tag_lower(self.encoder, &self.dev_lay, &self.dev_lower, Decoding::Viterbi))?;
+        let f1 = micro_f1(&self.dev, &self.dev_tags(&eval, Decoding::Viterbi))?;
         Ok((BTreeMap::from([("F1".to_string(), f1)]), f1, format!("micro F1 {f1:.2}")))
     }
 
@@ -182,11 +219,30 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
             eprintln!("{s}");
         }
     };
-    let mut train = iob2::read_file(&o.prov.train).map_err(NerError::Other)?;
-    for f in &o.prov.also_train {
-        train.extend(iob2::read_file(f).map_err(NerError::Other)?);
+    if o.context > 0 && o.lstm == 0 {
+        return Err(NerError::Other("context (--context N) needs the token-level BiLSTM: give --lstm N".into()));
     }
-    let dev = iob2::read_file(&o.prov.dev).map_err(NerError::Other)?;
+    // The sequences read for each sentence: the sentence, or with context the sentence
+    // and its neighbours in the same file.
+    let read = |path: &Path| -> Result<(Vec<NerSentence>, Vec<Vec<String>>, Vec<(usize, usize)>), NerError> {
+        let s = iob2::read_file(path).map_err(NerError::Other)?;
+        let forms: Vec<Vec<String>> = s.iter().map(|s| s.forms.clone()).collect();
+        let (seqs, centers) = if o.context > 0 {
+            crate::with_context(&forms, o.context)
+        } else {
+            let c = forms.iter().map(|f| (0, f.len())).collect();
+            (forms, c)
+        };
+        Ok((s, seqs, centers))
+    };
+    let (mut train, mut forms, mut centers) = read(&o.prov.train)?;
+    for f in &o.prov.also_train {
+        let (s, q, c) = read(f)?;
+        train.extend(s);
+        forms.extend(q);
+        centers.extend(c);
+    }
+    let (dev, dev_forms, dev_centers) = read(&o.prov.dev)?;
     // Tags: O first, then B-/I- of each type seen in training, sorted.
     let mut types: Vec<String> = train.iter().flat_map(|s| &s.tags).filter_map(|t| t.get(2..).map(String::from)).collect();
     types.sort();
@@ -197,14 +253,12 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
         tags.push(format!("I-{t}"));
     }
     let index: HashMap<String, usize> = tags.iter().enumerate().map(|(i, t)| (t.clone(), i)).collect();
-    let cfg = NerConfig { adapters: o.adapters.clone(), tags, decoding: Decoding::Viterbi, dropout: o.dropout, first_last: o.first_last, lstm: o.lstm, crf: o.crf, members: Vec::new() };
+    let cfg = NerConfig { adapters: o.adapters.clone(), tags, decoding: Decoding::Viterbi, dropout: o.dropout, first_last: o.first_last, lstm: o.lstm, crf: o.crf, members: Vec::new(), context: o.context };
     log(format!("train: {} sentences, {} tokens; types: {}", train.len(), train.iter().map(|s| s.forms.len()).sum::<usize>(), types.join(" ")));
 
     let upto = AdaptedTop::first_layer(encoder, &o.adapters);
     let t0 = Instant::now();
-    let forms: Vec<Vec<String>> = train.iter().map(|s| s.forms.clone()).collect();
     let (lay, lower) = lower_states(encoder, &forms, upto)?;
-    let dev_forms: Vec<Vec<String>> = dev.iter().map(|s| s.forms.clone()).collect();
     let (dev_lay, dev_lower) = lower_states(encoder, &dev_forms, upto)?;
     log(format!("cached layers 0..{upto} for train and dev in {:.0} s", t0.elapsed().as_secs_f64()));
     let h = encoder.hidden_size();
@@ -215,13 +269,13 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, NerError> {
 
     let net = Ner::fresh(encoder, &cfg, &device);
     let n_batches = batches.len();
-    let job = Job { o, encoder, device, cfg, train, index, lay, lower, batches, dev, dev_lay, dev_lower };
+    let job = Job { o, encoder, device, cfg, train, index, lay, lower, batches, dev, dev_lay, dev_lower, centers, dev_centers };
     let done = tatra_adapters::train::run(&job, net, n_batches, &o.schedule, &o.prov.out, started)?;
     let state = done.state;
     // Decoding: constrained Viterbi against argmax, on dev with the best weights.
     let best = Ner::load(&o.prov.out, encoder)?;
-    let fv = micro_f1(&job.dev, &best.tag_lower(encoder, &job.dev_lay, &job.dev_lower, Decoding::Viterbi))?;
-    let fa = micro_f1(&job.dev, &best.tag_lower(encoder, &job.dev_lay, &job.dev_lower, Decoding::Argmax))?;
+    let fv = micro_f1(&job.dev, &job.dev_tags(&best, Decoding::Viterbi))?;
+    let fa = micro_f1(&job.dev, &job.dev_tags(&best, Decoding::Argmax))?;
     let mut cfg = job.cfg.clone();
     cfg.decoding = if fv >= fa { Decoding::Viterbi } else { Decoding::Argmax };
     let f = fv.max(fa);

@@ -41,6 +41,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         first_last: true,
         lstm: 0,
         crf: false,
+        context: 0,
     }
 }
 
@@ -119,6 +120,48 @@ fn bilstm(crf: bool) {
     }
     // No tokens: no tags.
     assert_eq!(ner.tag(&enc, &[Vec::new()]).unwrap(), vec![Vec::<String>::new()]);
+}
+
+/// Document context (`--context N`): the sequences read are the sentence with its
+/// neighbours' tokens, only the sentence's own tokens are tagged (well-formed, one tag per
+/// token), the same as reading the sequences explicitly, and a model without the BiLSTM
+/// is refused.
+#[test]
+fn document_context() {
+    let (seqs, centers) = tatra_ner::with_context(&[vec!["a".into(), "b".into(), "c".into()], vec![], vec!["d".into()], vec!["e".into(), "f".into()]], 2);
+    assert_eq!(seqs[0], ["a", "b", "c"]);
+    assert_eq!(centers, [(0, 3), (2, 0), (0, 1), (1, 2)]);
+    assert_eq!(seqs[1], ["b", "c", "d"]);
+    assert_eq!(seqs[2], ["d", "e", "f"]);
+    assert_eq!(seqs[3], ["d", "e", "f"]);
+
+    let Some(dir) = danish(40, 12, 5) else { return };
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
+    let Err(e) = train(&enc, &TrainOptions { context: 4, ..options(dir.path(), 1, false) }) else { panic!("context without a BiLSTM trained") };
+    assert!(e.to_string().contains("--lstm"), "{e}");
+    let o = TrainOptions { lstm: 5, crf: true, context: 4, ..options(dir.path(), 2, false) };
+    assert_eq!(train(&enc, &o).unwrap().epochs, 2);
+
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex()).unwrap();
+    let ner = Ner::load(&dir.path().join("da.ner.zip"), &enc).unwrap();
+    assert_eq!(ner.config.context, 4);
+    let gold = tatra_ner::iob2::read_file(&dir.path().join("dev.iob2")).unwrap();
+    let forms: Vec<Vec<String>> = gold.iter().map(|s| s.forms.clone()).collect();
+    let tags = ner.tag(&enc, &forms).unwrap();
+    assert_eq!(tags.len(), forms.len());
+    for (t, f) in tags.iter().zip(&forms) {
+        assert_eq!(t.len(), f.len());
+        for (i, tag) in t.iter().enumerate() {
+            if let Some(ty) = tag.strip_prefix("I-") {
+                assert!(i > 0 && t[i - 1].get(2..) == Some(ty), "{t:?}");
+            }
+        }
+    }
+    // The same as reading the sequences with context explicitly.
+    let (seqs, centers) = tatra_ner::with_context(&forms, 4);
+    let upto = ner.first_layer(&enc);
+    let (lay, lower) = tatra_ner::lower_states(&enc, &seqs, upto).unwrap();
+    assert_eq!(ner.tag_context(&enc, &lay, &lower, ner.config.decoding, &centers), tags);
 }
 
 /// With `--ema`, the package holds the moving average of the weights (kept in the
