@@ -235,6 +235,13 @@ struct ScoreArgs {
     /// became test changes of -2.5 to +1.3, so their packages keep 0).
     #[arg(long)]
     tune_sentence_bias: bool,
+    /// tokenize, with `--train`: store the training file's multi-word decisions by
+    /// context — for forms it has both ways (French "des"), the (previous token, form)
+    /// pairs seen at least N times and one way in at least 95% of them, and the forms
+    /// seen at least N times always multi-word — which then override the tokenize head
+    /// (French-Sequoia: N chosen on dev, docs/models.md). 0: remove them.
+    #[arg(long, value_name = "N")]
+    mwt_context: Option<usize>,
     /// Extra test sets scored and reported (not stored), e.g. a held-out treebank.
     #[arg(long)]
     extra: Vec<PathBuf>,
@@ -571,13 +578,25 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Stage::PosdepScores(s) => return rescore::<tatra_posdep::run::Posdep>(s, |_, _| Ok(())),
         Stage::Tokenize(t) => return run_tokenize(t),
         Stage::TokenizeScores(s) => {
-            let (train, tune, dev) = (s.train.clone(), s.tune_sentence_bias, s.dev.clone());
+            let (train, tune, dev, mwt_context) = (s.train.clone(), s.tune_sentence_bias, s.dev.clone(), s.mwt_context);
+            if mwt_context.is_some() && train.is_none() {
+                eprintln!("error: --mwt-context learns from a training file: give --train FILE too");
+                return Ok(ExitCode::from(2));
+            }
             return rescore::<tatra_tokenize::Tokenize>(s, |model, encoder| {
                 if let Some(train) = train {
                     let doc = tatra_core::conllu::read_file(&train)?;
                     model.config.glued = tatra_tokenize::data::glued_continuations(&doc);
                     model.config.punct_splits = tatra_tokenize::data::PunctSplits::from_doc(&doc);
                     model.config.space_words = tatra_tokenize::words::SpaceWords::from_doc(&doc);
+                    match mwt_context {
+                        Some(0) => model.mwt.context.clear(),
+                        Some(n) => {
+                            model.mwt.add_decisions(&doc, n, 0.95);
+                            eprintln!("multi-word decisions by context from {}: {}", train.display(), model.mwt.context.len());
+                        }
+                        None => {}
+                    }
                 }
                 if tune {
                     let doc = tatra_core::conllu::read_file(&dev)?;

@@ -8,6 +8,12 @@
 //! these words"; it is chosen by the longest final character sequence of the form seen
 //! with a rule in training (at most [`MAX_CONTEXT`] characters before the part it
 //! rewrites), the most frequent rule for that ending winning.
+//!
+//! Whether a token is multi-word at all is the tokenize head's decision; for forms the
+//! training data has both ways (French "des": "de les" or the article) the package may
+//! also hold [`Mwt::context`], the training data's majority decision after a given
+//! previous token ("ensemble des" → "de les", "a des" → one word), which overrides the
+//! head where that pair was seen often and nearly always one way ([`Mwt::add_decisions`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -33,6 +39,19 @@ pub struct Mwt {
     pub lower: BTreeMap<String, Vec<String>>,
     /// Lower-cased ending → rule.
     pub rules: BTreeMap<String, Rule>,
+    /// Decisions from the training data that override the tokenize head: the key is the
+    /// lower-cased previous token, [`CONTEXT_SEP`], the lower-cased form (the previous
+    /// token empty: any context, for forms always multi-word in training); the value
+    /// says whether the token is multi-word. Empty in packages without them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub context: BTreeMap<String, bool>,
+}
+
+/// Separates the previous token from the form in the keys of [`Mwt::context`].
+pub const CONTEXT_SEP: char = '\u{1}';
+
+fn context_key(prev: &str, form: &str) -> String {
+    format!("{}{CONTEXT_SEP}{}", prev.to_lowercase(), form.to_lowercase())
 }
 
 fn most_frequent<K: Ord + Clone, V: Ord + Clone + std::hash::Hash + Eq>(m: HashMap<K, HashMap<V, usize>>) -> BTreeMap<K, V> {
@@ -84,6 +103,68 @@ impl Mwt {
             exact: most_frequent(exact),
             lower: most_frequent(lower),
             rules: most_frequent(rules),
+            context: BTreeMap::new(),
+        }
+    }
+
+    /// Learns [`Mwt::context`] from a treebank: for each form that is multi-word in some
+    /// of its occurrences and one word in others, the pairs (previous token of the
+    /// sentence, form) seen at least `min_count` times and one way in at least `purity`
+    /// of them; and forms seen at least `min_count` times, always multi-word. Replaces
+    /// what was there.
+    pub fn add_decisions(&mut self, doc: &Document, min_count: usize, purity: f64) {
+        let mut by_form: HashMap<String, (usize, usize)> = HashMap::new();
+        for t in doc.sentences.iter().flat_map(|s| &s.tokens) {
+            let e = by_form.entry(t.form.to_lowercase()).or_default();
+            e.0 += 1;
+            e.1 += usize::from(t.is_mwt());
+        }
+        let mut pairs: HashMap<String, (usize, usize)> = HashMap::new();
+        for s in &doc.sentences {
+            for (i, t) in s.tokens.iter().enumerate() {
+                let (n, m) = by_form.get(&t.form.to_lowercase()).copied().unwrap_or_default();
+                if m == 0 || m == n || i == 0 {
+                    continue;
+                }
+                let e = pairs.entry(context_key(&s.tokens[i - 1].form, &t.form)).or_default();
+                e.0 += 1;
+                e.1 += usize::from(t.is_mwt());
+            }
+        }
+        let min_count = min_count.max(1);
+        let mut context = BTreeMap::new();
+        for (form, (n, m)) in by_form {
+            if n >= min_count && m == n {
+                context.insert(context_key("", &form), true);
+            }
+        }
+        for (key, (n, m)) in pairs {
+            if n < min_count {
+                continue;
+            }
+            let share = m as f64 / n as f64;
+            if share >= purity {
+                context.insert(key, true);
+            } else if share <= 1.0 - purity {
+                context.insert(key, false);
+            }
+        }
+        self.context = context;
+    }
+
+    /// Whether a token is multi-word: the training data's decision for this form after
+    /// `prev` (the previous token of the paragraph) where [`Mwt::context`] has one, else
+    /// the tokenize head's `predicted`.
+    pub fn decide(&self, prev: Option<&str>, form: &str, predicted: bool) -> bool {
+        if self.context.is_empty() {
+            return predicted;
+        }
+        if let Some(&d) = self.context.get(&context_key("", form)) {
+            return d;
+        }
+        match prev.and_then(|p| self.context.get(&context_key(p, form))) {
+            Some(&d) => d,
+            None => predicted,
         }
     }
 
@@ -205,5 +286,27 @@ mod tests {
         // Unseen: the rule learned from "varmış" (strip "mış", then "mış").
         assert_eq!(m.expand("yokmış"), Some(vec!["yok".into(), "mış".into()]));
         assert_eq!(m.expand("xyz"), None);
+    }
+
+    #[test]
+    fn decisions_from_context() {
+        let mut m = Mwt::build(&doc(&[("au", &["à", "le"])]));
+        let text = "1\tensemble\t_\tX\t_\t_\t0\troot\t_\t_\n2-3\tdes\t_\t_\t_\t_\t_\t_\t_\t_\n2\tde\t_\tX\t_\t_\t1\tdep\t_\t_\n3\tles\t_\tX\t_\t_\t1\tdep\t_\t_\n\n\
+                    1\ta\t_\tX\t_\t_\t0\troot\t_\t_\n2\tdes\t_\tX\t_\t_\t1\tdep\t_\t_\n\n\
+                    1-2\tau\t_\t_\t_\t_\t_\t_\t_\t_\n1\tà\t_\tX\t_\t_\t0\troot\t_\t_\n2\tle\t_\tX\t_\t_\t1\tdep\t_\t_\n\n";
+        let d = match tatra_core::conllu::read_str(text, "t") {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        m.add_decisions(&d, 1, 0.95);
+        // Seen pairs decide, whatever the head said; unseen ones keep the head's call.
+        assert!(m.decide(Some("Ensemble"), "des", false));
+        assert!(!m.decide(Some("a"), "des", true));
+        assert!(m.decide(Some("vu"), "des", true));
+        assert!(!m.decide(Some("vu"), "des", false));
+        // Always multi-word in training: any context.
+        assert!(m.decide(None, "Au", false));
+        // Without decisions the head decides.
+        assert!(!Mwt::default().decide(Some("ensemble"), "des", false));
     }
 }

@@ -340,8 +340,15 @@ pub fn decode(text: &str, units: &Units, labels: &[u8], space_tokens: bool, mwt:
     let mut sentences: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new()];
     let runs = token_runs(&chars, &at_end, space_tokens);
     for (k, &(start, end, lab)) in runs.iter().enumerate() {
+        let is_mwt = if mwt.context.is_empty() {
+            data::is_mwt(lab)
+        } else {
+            let form: String = chars[start..end].iter().collect();
+            let prev: Option<String> = k.checked_sub(1).map(|j| chars[runs[j].0..runs[j].1].iter().collect());
+            mwt.decide(prev.as_deref(), &form, data::is_mwt(lab))
+        };
         if let Some(s) = sentences.last_mut() {
-            s.push((start, end, data::is_mwt(lab)));
+            s.push((start, end, is_mwt));
         }
         let next = runs.get(k + 1).map(|r| chars[r.0]);
         if data::is_sentence_end(lab) && !abbreviation_continues(&chars[start..end], next) {
