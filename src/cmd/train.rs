@@ -235,6 +235,11 @@ struct ScoreArgs {
     /// became test changes of -2.5 to +1.3, so their packages keep 0).
     #[arg(long)]
     tune_sentence_bias: bool,
+    /// tokenize: choose on the dev set a bias added to the sentence-end logits where a
+    /// word ends before whitespace and a capital letter (headings without final
+    /// punctuation) and store it in the package before scoring.
+    #[arg(long)]
+    tune_heading_bias: bool,
     /// tokenize, with `--train`: store the training file's multi-word decisions by
     /// context — for forms it has both ways (French "des"), the (previous token, form)
     /// pairs seen at least N times and one way in at least 95% of them, and the forms
@@ -578,7 +583,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Stage::PosdepScores(s) => return rescore::<tatra_posdep::run::Posdep>(s, |_, _| Ok(())),
         Stage::Tokenize(t) => return run_tokenize(t),
         Stage::TokenizeScores(s) => {
-            let (train, tune, dev, mwt_context) = (s.train.clone(), s.tune_sentence_bias, s.dev.clone(), s.mwt_context);
+            let (train, tune, dev, mwt_context, tune_heading) = (s.train.clone(), s.tune_sentence_bias, s.dev.clone(), s.mwt_context, s.tune_heading_bias);
             if mwt_context.is_some() && train.is_none() {
                 eprintln!("error: --mwt-context learns from a training file: give --train FILE too");
                 return Ok(ExitCode::from(2));
@@ -603,6 +608,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                     let table = tatra_tokenize::train::tune_sentence_bias(model, encoder, &doc)?;
                     let shown: Vec<String> = table.iter().map(|(b, m)| format!("{b:+}: {m:.2}")).collect();
                     eprintln!("sentence-end bias on dev (mean of Tokens, Sentences, Words): {}; kept {}", shown.join(", "), model.config.sentence_bias);
+                }
+                if tune_heading {
+                    let doc = tatra_core::conllu::read_file(&dev)?;
+                    let table = tatra_tokenize::train::tune_heading_bias(model, encoder, &doc)?;
+                    let shown: Vec<String> = table.iter().map(|(b, m)| format!("{b:+}: {m:.2}")).collect();
+                    eprintln!("heading bias on dev (mean of Tokens, Sentences, Words): {}; kept {}", shown.join(", "), model.config.heading_bias);
                 }
                 Ok(())
             });

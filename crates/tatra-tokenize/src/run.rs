@@ -48,6 +48,12 @@ pub struct TokenizeConfig {
     /// set with `tatra train tokenize-scores --tune-sentence-bias`).
     #[serde(default)]
     pub sentence_bias: f32,
+    /// Added as well to the sentence-end logits of units that end in a letter or digit
+    /// followed by whitespace and a capital letter — where a heading without final
+    /// punctuation meets the next sentence (0 unless chosen on a dev set with `tatra
+    /// train tokenize-scores --tune-heading-bias`).
+    #[serde(default, skip_serializing_if = "is_zero_f32")]
+    pub heading_bias: f32,
     /// Units keep the space before a word inside its piece (`▁word`, as the encoder was
     /// pretrained); false in packages trained before 2026-11-28, whose units cut that
     /// space into a `▁` unit of its own (see [`crate::units::units`]).
@@ -69,6 +75,10 @@ pub struct TokenizeConfig {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+fn is_zero_f32(x: &f32) -> bool {
+    *x == 0.0
 }
 
 impl TokenizeConfig {
@@ -165,9 +175,14 @@ impl Tokenize {
 
     /// One label per unit for each laid-out text, from the lower-layer states of their
     /// windows (`lower[i][k]`: text i, window k).
-    pub fn labels_lower(&self, encoder: &Encoder, laid: &[&Laid], lower: &[Vec<Vec<f32>>]) -> Vec<Vec<u8>> {
+    pub fn labels_lower(&self, encoder: &Encoder, laid: &[&Laid], texts: &[&str], lower: &[Vec<Vec<f32>>]) -> Vec<Vec<u8>> {
         let logits = self.logits_lower(encoder, laid, lower);
-        logits.iter().map(|l| labels_of(l, self.config.sentence_bias)).collect()
+        logits
+            .iter()
+            .zip(laid)
+            .zip(texts)
+            .map(|((l, lay), t)| labels_in(t, &lay.units, l, self.config.sentence_bias, self.config.heading_bias))
+            .collect()
     }
 
     /// The head's logits for every unit of each laid-out text (`None` for units that are
@@ -211,7 +226,7 @@ impl Tokenize {
         let flush = |group: &mut Vec<Laid>, texts: &mut Vec<&str>, out: &mut Vec<Vec<Sentence>>| {
             let refs: Vec<&Laid> = group.iter().collect();
             let lower = self.lower(encoder, &refs);
-            let labels = self.labels_lower(encoder, &refs, &lower);
+            let labels = self.labels_lower(encoder, &refs, texts, &lower);
             for ((l, lab), t) in group.iter().zip(&labels).zip(texts.iter()) {
                 out.push(self.decode(t, &l.units, lab));
             }
@@ -260,6 +275,34 @@ pub fn labels_of(logits: &[Option<[f32; N_LABELS]>], sentence_bias: f32) -> Vec<
             let Some(r) = r else { return 0 };
             let score = |l: usize| if crate::data::is_sentence_end(l as u8) { r[l] + sentence_bias } else { r[l] };
             (0..N_LABELS).max_by(|&a, &c| score(a).total_cmp(&score(c))).unwrap_or(0) as u8
+        })
+        .collect()
+}
+
+/// [`labels_of`], with `heading_bias` also added to the sentence-end labels of the units
+/// of `text` that end in a letter or digit followed by whitespace and a capital letter.
+pub fn labels_in(text: &str, units: &Units, logits: &[Option<[f32; N_LABELS]>], sentence_bias: f32, heading_bias: f32) -> Vec<u8> {
+    if heading_bias == 0.0 {
+        return labels_of(logits, sentence_bias);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let at_heading_end = |e: usize| {
+        if e == 0 || e > chars.len() || !chars[e - 1].is_alphanumeric() {
+            return false;
+        }
+        let rest = &chars[e..];
+        let spaces = rest.iter().take_while(|c| c.is_whitespace()).count();
+        spaces > 0 && rest.get(spaces).is_some_and(|c| c.is_uppercase())
+    };
+    logits
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let bias = match units.spans.get(i) {
+                Some(&(_, e)) if at_heading_end(e) => sentence_bias + heading_bias,
+                _ => sentence_bias,
+            };
+            labels_of(std::slice::from_ref(r), bias)[0]
         })
         .collect()
 }
@@ -518,6 +561,20 @@ mod tests {
         assert_eq!(labels_of(&l, 0.0), vec![1, 2, 0]);
         assert_eq!(labels_of(&l, 3.5), vec![3, 3, 0]);
         assert_eq!(labels_of(&l, -2.0), vec![1, 2, 0]);
+    }
+
+    #[test]
+    fn heading_bias_only_before_a_capital() {
+        // "Smrť a nástupníctvo Zenón zomrel." — units: "Smrť", "nástupníctvo", "Zenón", "zomrel".
+        let text = "Smrť nástupníctvo Zenón zomrel.";
+        let units = Units { ids: vec![0; 4], spans: vec![(0, 4), (5, 17), (18, 23), (24, 30)], labelled: vec![true; 4] };
+        let token_leaning = Some([-4.0, 5.6, -4.0, 2.5, -7.0]);
+        let l = [token_leaning; 4];
+        // Without the bias every unit ends a token.
+        assert_eq!(labels_in(text, &units, &l, 0.0, 0.0), vec![1, 1, 1, 1]);
+        // With it, the end before "Zenón" (a capital after a letter) ends a sentence; the
+        // end before the lowercase "zomrel" and the one before "." do not move.
+        assert_eq!(labels_in(text, &units, &l, 0.0, 4.0), vec![1, 3, 1, 1]);
     }
 
     #[test]
