@@ -103,26 +103,8 @@ pub const SENTENCE_BIASES: [f32; 11] = [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.
 /// mean of Tokens, Sentences and Words F1 is kept if it beats no bias by at least 0.1
 /// (otherwise 0). Returns each bias with that mean.
 pub fn tune_sentence_bias(model: &mut Tokenize, encoder: &Encoder, gold: &Document) -> Result<Vec<(f32, f64)>, TokenizeError> {
-    let text = data::raw_text(gold);
-    let (spans, paras) = crate::split_paragraphs(&text);
-    let laid: Vec<Laid> = paras.iter().map(|p| model.lay(encoder, p)).collect::<Result<_, _>>()?;
-    let refs: Vec<&Laid> = laid.iter().collect();
-    let lower = model.lower(encoder, &refs);
-    let logits = model.logits_lower(encoder, &refs, &lower);
-    let mut table = Vec::new();
-    for &b in &SENTENCE_BIASES {
-        let segmented: Vec<Vec<tatra_core::Sentence>> = paras
-            .iter()
-            .zip(&laid)
-            .zip(&logits)
-            .map(|((p, l), lg)| model.decode(p, &l.units, &crate::run::labels_of(lg, b)))
-            .collect();
-        let doc = crate::assemble(&text, &spans, segmented, 1);
-        table.push((b, objective(&score(gold, &doc)?)));
-    }
-    let at_zero = table.iter().find(|t| t.0 == 0.0).map_or(0.0, |t| t.1);
-    let best = table.iter().copied().fold((0.0f32, at_zero), |best, t| if t.1 > best.1 + 1e-9 || (t.1 >= best.1 - 1e-9 && t.0.abs() < best.0.abs()) { t } else { best });
-    model.config.sentence_bias = if best.1 >= at_zero + 0.1 { best.0 } else { 0.0 };
+    let table = bias_table(model, encoder, gold, &SENTENCE_BIASES, |b| (b, 0.0))?;
+    model.config.sentence_bias = chosen_bias(&table);
     Ok(table)
 }
 
@@ -134,6 +116,16 @@ pub const HEADING_BIASES: [f32; 9] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.
 /// sentence-end bias kept as it is): the best mean of Tokens, Sentences and Words F1,
 /// kept if it beats no heading bias by at least 0.1. Returns each bias with that mean.
 pub fn tune_heading_bias(model: &mut Tokenize, encoder: &Encoder, gold: &Document) -> Result<Vec<(f32, f64)>, TokenizeError> {
+    let sentence_bias = model.config.sentence_bias;
+    let table = bias_table(model, encoder, gold, &HEADING_BIASES, |b| (sentence_bias, b))?;
+    model.config.heading_bias = chosen_bias(&table);
+    Ok(table)
+}
+
+/// The mean of Tokens, Sentences and Words F1 on `gold`'s raw text for each of `biases`:
+/// the text is segmented once, then decoded with the (sentence-end, heading) biases that
+/// `pair` makes of each.
+fn bias_table(model: &Tokenize, encoder: &Encoder, gold: &Document, biases: &[f32], pair: impl Fn(f32) -> (f32, f32)) -> Result<Vec<(f32, f64)>, TokenizeError> {
     let text = data::raw_text(gold);
     let (spans, paras) = crate::split_paragraphs(&text);
     let laid: Vec<Laid> = paras.iter().map(|p| model.lay(encoder, p)).collect::<Result<_, _>>()?;
@@ -141,20 +133,26 @@ pub fn tune_heading_bias(model: &mut Tokenize, encoder: &Encoder, gold: &Documen
     let lower = model.lower(encoder, &refs);
     let logits = model.logits_lower(encoder, &refs, &lower);
     let mut table = Vec::new();
-    for &b in &HEADING_BIASES {
+    for &b in biases {
+        let (sentence_bias, heading_bias) = pair(b);
         let segmented: Vec<Vec<tatra_core::Sentence>> = paras
             .iter()
             .zip(&laid)
             .zip(&logits)
-            .map(|((p, l), lg)| model.decode(p, &l.units, &crate::run::labels_in(p, &l.units, lg, model.config.sentence_bias, b)))
+            .map(|((p, l), lg)| model.decode(p, &l.units, &crate::run::labels_in(p, &l.units, lg, sentence_bias, heading_bias)))
             .collect();
         let doc = crate::assemble(&text, &spans, segmented, 1);
         table.push((b, objective(&score(gold, &doc)?)));
     }
-    let at_zero = table.first().map_or(0.0, |t| t.1);
-    let best = table.iter().copied().fold((0.0f32, at_zero), |best, t| if t.1 > best.1 + 1e-9 { t } else { best });
-    model.config.heading_bias = if best.1 >= at_zero + 0.1 { best.0 } else { 0.0 };
     Ok(table)
+}
+
+/// The bias of `table` with the best mean (ties to the smallest magnitude), if it beats
+/// no bias by at least 0.1; otherwise 0.
+fn chosen_bias(table: &[(f32, f64)]) -> f32 {
+    let at_zero = table.iter().find(|t| t.0 == 0.0).map_or(0.0, |t| t.1);
+    let best = table.iter().copied().fold((0.0f32, at_zero), |best, t| if t.1 > best.1 + 1e-9 || (t.1 >= best.1 - 1e-9 && t.0.abs() < best.0.abs()) { t } else { best });
+    if best.1 >= at_zero + 0.1 { best.0 } else { 0.0 }
 }
 
 /// Segments laid-out paragraphs from cached lower states into one document.
