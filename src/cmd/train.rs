@@ -52,6 +52,10 @@ struct EnsembleArgs {
     /// The member packages (the first one's metadata and decoding are kept).
     #[arg(required = true, num_args = 2..)]
     packages: Vec<PathBuf>,
+    /// Store the weights in 8-bit blocks (about half the f16 size, so twice the members
+    /// fit a size budget; recorded as `"weights": "q8"` and kept on rescoring).
+    #[arg(long)]
+    q8: bool,
 }
 
 fn run_ner_ensemble(a: EnsembleArgs) -> anyhow::Result<ExitCode> {
@@ -68,7 +72,10 @@ fn run_ner_ensemble(a: EnsembleArgs) -> anyhow::Result<ExitCode> {
     for m in &mut model.config.members {
         m.command = portable(&m.command);
     }
-    model.save(&a.out, true, &[])?;
+    if a.q8 {
+        model.meta.weights = "q8".into();
+    }
+    model.save(&a.out, tatra_adapters::params::Precision::shipped(&model.meta), &[])?;
     eprintln!("{}: {} members", a.out.display(), model.members.len() + 1);
     Ok(ExitCode::SUCCESS)
 }
@@ -272,7 +279,7 @@ trait Rescored: Sized {
     fn scores(&self, encoder: &Encoder, gold: &Path) -> anyhow::Result<Scores>;
 }
 
-/// The stage models all load, save (f16) and carry their metadata the same way; only
+/// The stage models all load, save (f16, or Q8 where the package says so) and carry their metadata the same way; only
 /// their scoring differs.
 macro_rules! rescored {
     ($model:ty, $scores:ident) => {
@@ -281,7 +288,7 @@ macro_rules! rescored {
                 Self::load(path, encoder)
             }
             fn save(&self, path: &Path) -> Result<(), StageError> {
-                self.save(path, true, &[])
+                self.save(path, tatra_adapters::params::Precision::shipped(&self.meta), &[])
             }
             fn meta(&mut self) -> &mut Meta {
                 &mut self.meta
@@ -297,7 +304,7 @@ rescored!(tatra_posdep::run::Posdep, scores_of);
 rescored!(tatra_tokenize::Tokenize, tokenize_scores_of);
 rescored!(tatra_ner::Ner, ner_scores_of);
 
-/// `tatra train *-scores`: rewrite the package with f16 weights (after `prepare`), score
+/// `tatra train *-scores`: rewrite the package with f16 (or its Q8) weights (after `prepare`), score
 /// what is now shipped on dev, test and any extra files, record dev/test and the fixed
 /// metadata in it, and print the figures.
 fn rescore<M: Rescored>(a: ScoreArgs, prepare: impl FnOnce(&mut M, &Encoder) -> anyhow::Result<()>) -> anyhow::Result<ExitCode> {

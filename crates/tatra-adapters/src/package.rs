@@ -4,7 +4,8 @@
 //!   (identity and SHA-256 of its weights), adapter configuration, training data and its
 //!   licence, the command that trained it, dev and test scores, tatra version;
 //! - `config.json` — the stage's own configuration (label vocabularies, sizes, …);
-//! - `weights.safetensors` — adapters and heads (f32);
+//! - `weights.safetensors` — adapters and heads (f16; f32 in checkpoints; 8-bit blocks
+//!   where `package.json` says `"weights": "q8"`);
 //! - any further stage files (e.g. `lemmas.json`);
 //! - `checksums.json` — SHA-256 of every other member, checked on load.
 
@@ -65,6 +66,10 @@ pub struct Meta {
     pub dev_scores: BTreeMap<String, f64>,
     #[serde(default)]
     pub test_scores: BTreeMap<String, f64>,
+    /// How the shipped weights are stored: empty for f16, "q8" for 8-bit blocks
+    /// ([`crate::params::Precision::Q8`]); rewriting the package keeps it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub weights: String,
 }
 
 impl Default for crate::AdapterConfig {
@@ -105,19 +110,19 @@ pub fn write(path: &Path, meta: &Meta, files: &[(&str, Vec<u8>)]) -> Result<(), 
     std::fs::rename(&tmp, path).map_err(|e| werr(e.to_string()))
 }
 
-/// Writes one stage's package: `config.json`, the network's weights (f16, or f32 for
-/// checkpoints), the stage's further `files` and any `extra` ones.
+/// Writes one stage's package: `config.json`, the network's weights (in `precision`: f16
+/// or Q8 for packages, f32 for checkpoints), the stage's further `files` and any `extra` ones.
 pub fn write_stage<M: Module>(
     path: &Path,
     meta: &Meta,
     config: &impl Serialize,
     net: &M,
-    f16: bool,
+    precision: crate::params::Precision,
     files: Vec<(&str, Vec<u8>)>,
     extra: &[(&str, Vec<u8>)],
 ) -> Result<(), StageError> {
     let other = |e: String| StageError::Other(format!("{}: {e}", path.display()));
-    let weights = crate::params::to_safetensors(&crate::params::export(net), f16).map_err(other)?;
+    let weights = crate::params::to_safetensors(&crate::params::export(net), precision).map_err(other)?;
     let config = serde_json::to_vec_pretty(config).map_err(|e| other(e.to_string()))?;
     let mut all = vec![("config.json", config), ("weights.safetensors", weights)];
     all.extend(files);

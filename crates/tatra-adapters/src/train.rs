@@ -78,6 +78,7 @@ impl Provenance {
             training_seconds: seconds,
             dev_scores: dev,
             test_scores: BTreeMap::new(),
+            weights: String::new(),
         }
     }
 }
@@ -179,7 +180,7 @@ impl Ema {
         let mut v: Vec<(String, Vec<usize>, Vec<f32>)> =
             self.values.iter().map(|(n, (s, x))| (n.clone(), s.clone(), tatra_encoder::to_vec(x.clone()))).collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
-        crate::params::to_safetensors(&v, false)
+        crate::params::to_safetensors(&v, crate::params::Precision::F32)
     }
 }
 

@@ -221,14 +221,14 @@ impl Ner {
         Ok(Ner { net: net.valid(), config, meta: pkg.meta, members })
     }
 
-    pub fn save(&self, path: &Path, f16: bool, extra: &[(&str, Vec<u8>)]) -> Result<(), NerError> {
+    pub fn save(&self, path: &Path, precision: tatra_adapters::params::Precision, extra: &[(&str, Vec<u8>)]) -> Result<(), NerError> {
         let other = |e: String| NerError::Other(format!("{}: {e}", path.display()));
         let mut files = Vec::new();
         for (m, net) in self.config.members.iter().zip(&self.members) {
-            let w = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(net), f16).map_err(other)?;
+            let w = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(net), precision).map_err(other)?;
             files.push((m.file.as_str(), w));
         }
-        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, f16, files, extra)
+        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, precision, files, extra)
     }
 
     /// A seed ensemble of BiLSTM models of one configuration (the same tags, encoder

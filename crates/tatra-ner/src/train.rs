@@ -203,8 +203,8 @@ impl Trainee for Job<'_> {
 
 fn save(path: &Path, model: Ner, ckpt: Option<&Checkpoint>) -> Result<(), NerError> {
     match ckpt {
-        Some(c) => model.save(path, false, &c.files().map_err(other)?),
-        None => model.save(path, true, &[]),
+        Some(c) => model.save(path, tatra_adapters::params::Precision::F32, &c.files().map_err(other)?),
+        None => model.save(path, tatra_adapters::params::Precision::shipped(&model.meta), &[]),
     }
 }
 

@@ -225,13 +225,21 @@ fn seed_ensemble() {
     assert_eq!(both.config.members.len(), 1);
     assert!(both.meta.command.starts_with("test # members: "), "{}", both.meta.command);
     let tags = both.tag(&enc, &forms).unwrap();
-    both.save(&dir.path().join("ab.zip"), true, &[]).unwrap();
+    both.save(&dir.path().join("ab.zip"), tatra_adapters::params::Precision::F16, &[]).unwrap();
     let back = load("ab.zip");
     assert_eq!((back.members.len(), back.config.members[0].file.as_str()), (1, "member1.safetensors"));
     // f16 on save: the reloaded ensemble tags as the one in memory (f32 weights) did on
     // all but rare near-ties.
     let same = back.tag(&enc, &forms).unwrap().iter().zip(&tags).filter(|(a, b)| a == b).count();
     assert!(same + 1 >= forms.len(), "{same} of {}", forms.len());
+    // Q8 (`--q8`): the metadata says so, the weights are 8-bit, it tags alike.
+    let mut q = load("ab.zip");
+    q.meta.weights = "q8".into();
+    q.save(&dir.path().join("ab8.zip"), tatra_adapters::params::Precision::shipped(&q.meta), &[]).unwrap();
+    let back8 = load("ab8.zip");
+    assert_eq!(back8.meta.weights, "q8");
+    let same = back8.tag(&enc, &forms).unwrap().iter().zip(&tags).filter(|(a, b)| a == b).count();
+    assert!(same + 1 >= forms.len(), "q8: {same} of {}", forms.len());
     for t in &tags {
         for (i, tag) in t.iter().enumerate() {
             if let Some(ty) = tag.strip_prefix("I-") {

@@ -112,11 +112,11 @@ impl Posdep {
         Ok(Posdep { net: net.valid(), config, lexicon, meta: pkg.meta })
     }
 
-    /// Writes this model as a package (weights in f16, or f32 for checkpoints).
-    pub fn save(&self, path: &Path, f16: bool, extra: &[(&str, Vec<u8>)]) -> Result<(), PosdepError> {
+    /// Writes this model as a package (weights in f16 or Q8, or f32 for checkpoints).
+    pub fn save(&self, path: &Path, precision: tatra_adapters::params::Precision, extra: &[(&str, Vec<u8>)]) -> Result<(), PosdepError> {
         let lex: std::collections::BTreeMap<&String, &String> = self.lexicon.iter().collect();
         let lex = serde_json::to_vec(&lex).map_err(|e| PosdepError::Other(format!("{}: {e}", path.display())))?;
-        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, f16, vec![("lemmas.json", lex)], extra)
+        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, precision, vec![("lemmas.json", lex)], extra)
     }
 }
 

@@ -219,8 +219,8 @@ fn save(path: &Path, meta: Meta, net: &PosdepNet, cfg: &PosdepConfig, lexicon: &
     let model = Posdep { net: net.clone(), config: cfg.clone(), lexicon: lexicon.clone(), meta };
     match ckpt {
         // Checkpoints keep f32 so a resumed run continues from exactly these weights.
-        Some(c) => model.save(path, false, &c.files().map_err(PosdepError::Other)?),
-        None => model.save(path, true, &[]),
+        Some(c) => model.save(path, tatra_adapters::params::Precision::F32, &c.files().map_err(PosdepError::Other)?),
+        None => model.save(path, tatra_adapters::params::Precision::shipped(&model.meta), &[]),
     }
 }
 

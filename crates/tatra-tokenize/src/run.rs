@@ -150,10 +150,10 @@ impl Tokenize {
         })
     }
 
-    /// Writes this model as a package (weights in f16, or f32 for checkpoints).
-    pub fn save(&self, path: &Path, f16: bool, extra: &[(&str, Vec<u8>)]) -> Result<(), TokenizeError> {
+    /// Writes this model as a package (weights in f16 or Q8, or f32 for checkpoints).
+    pub fn save(&self, path: &Path, precision: tatra_adapters::params::Precision, extra: &[(&str, Vec<u8>)]) -> Result<(), TokenizeError> {
         let mwt = serde_json::to_vec(&self.mwt).map_err(|e| TokenizeError::Other(format!("{}: {e}", path.display())))?;
-        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, f16, vec![("mwt.json", mwt)], extra)
+        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, precision, vec![("mwt.json", mwt)], extra)
     }
 
     /// Units of a paragraph, laid out in overlapping windows.

@@ -224,8 +224,8 @@ impl Trainee for Job<'_> {
     fn save(&self, net: &Self::Net, path: &Path, meta: Meta, ckpt: Option<&Checkpoint>) -> Result<(), TokenizeError> {
         let snapshot = self.snapshot(net, meta);
         match ckpt {
-            Some(c) => snapshot.save(path, false, &c.files().map_err(other)?),
-            None => snapshot.save(path, true, &[]),
+            Some(c) => snapshot.save(path, tatra_adapters::params::Precision::F32, &c.files().map_err(other)?),
+            None => snapshot.save(path, tatra_adapters::params::Precision::shipped(&snapshot.meta), &[]),
         }
     }
 
