@@ -54,6 +54,10 @@
 # `--transfer-outputs`: what the transfer sentences train besides the arcs (session 18).
 # WORD_DROP (posdep; default none) is `--word-drop`: in training each word's cached lower
 # states become the mean state with that probability (session 14).
+# INIT (with CONTINUE=1) trains on from another package than the shipped one (e.g. a
+# new seed-ensemble member).
+# SEED (default: the binary's, 42) is `--seed`: another member of a posdep seed ensemble
+# (session 37; `tatra train posdep-ensemble`).
 # DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of
 # the training sentences, to learn sentence ends without it (headings).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
@@ -104,6 +108,7 @@ for tb in "$@"; do
     [[ $stage == posdep && $CONTINUE == 1 ]] && ema=0.998
   fi
   [[ $ema != 0 ]] && args+=(--ema "$ema")
+  [[ -n ${SEED:-} ]] && args+=(--seed "$SEED")
   also=${ALSO_TRAIN-}
   # Czech-CLTT posdep (session 13): its 467 training sentences plus Czech-FicTree's dev
   # file (1,309 sentences; FicTree's test file stays held out), EMA 0.998 from scratch.
@@ -124,7 +129,7 @@ for tb in "$@"; do
     args+=(--lstm "$lstm"); [[ $lstm != 0 ]] && args+=(--lstm-only)
     [[ -n ${WORD_DROP:-} ]] && args+=(--word-drop "$WORD_DROP")
     if [[ $CONTINUE == 1 ]]; then
-      args+=(--init "models/$tb/posdep.zip" --max-epochs ${EPOCHS:-12} --patience 3)
+      args+=(--init "${INIT:-models/$tb/posdep.zip}" --max-epochs ${EPOCHS:-12} --patience 3)
     else
       # Trained on their dev file (no train file here): a fixed number of epochs, the best
       # one of the same recipe on a split of that file (scripts/dev-split.py; session 11).

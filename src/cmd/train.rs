@@ -42,6 +42,11 @@ enum Stage {
     /// other seeds): one package whose members' tag scores are averaged; score it with
     /// `ner-scores`
     NerEnsemble(EnsembleArgs),
+    /// A seed ensemble of posdep packages trained on the same files with the same
+    /// settings (other seeds): one package whose members' log-probabilities are averaged
+    /// before decoding; score it with `posdep-scores`. One package with `--q8` is
+    /// rewritten in 8-bit blocks.
+    PosdepEnsemble(EnsembleArgs),
 }
 
 #[derive(clap::Args)]
@@ -49,8 +54,9 @@ struct EnsembleArgs {
     /// The ensemble package to write.
     #[arg(long)]
     out: PathBuf,
-    /// The member packages (the first one's metadata and decoding are kept).
-    #[arg(required = true, num_args = 2..)]
+    /// The member packages (the first one's metadata, decoding and lexicon are kept;
+    /// members of ensembles among them join as members).
+    #[arg(required = true, num_args = 1..)]
     packages: Vec<PathBuf>,
     /// Store the weights in 8-bit blocks (about half the f16 size, so twice the members
     /// fit a size budget; recorded as `"weights": "q8"` and kept on rescoring).
@@ -66,7 +72,8 @@ fn run_ner_ensemble(a: EnsembleArgs) -> anyhow::Result<ExitCode> {
         models.push(tatra_ner::Ner::load(p, &encoder)?);
     }
     let shown: Vec<String> = a.packages.iter().map(|p| p.display().to_string()).collect();
-    let command = format!("tatra train ner-ensemble --out {} {}", a.out.display(), shown.join(" "));
+    let q8 = if a.q8 { " --q8" } else { "" };
+    let command = format!("tatra train ner-ensemble{q8} --out {} {}", a.out.display(), shown.join(" "));
     let mut model = tatra_ner::Ner::ensemble(models, &command)?;
     model.meta.command = portable(&model.meta.command);
     for m in &mut model.config.members {
@@ -77,6 +84,29 @@ fn run_ner_ensemble(a: EnsembleArgs) -> anyhow::Result<ExitCode> {
     }
     model.save(&a.out, tatra_adapters::params::Precision::shipped(&model.meta), &[])?;
     eprintln!("{}: {} members", a.out.display(), model.members.len() + 1);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_posdep_ensemble(a: EnsembleArgs) -> anyhow::Result<ExitCode> {
+    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
+    let encoder = Encoder::load(&crate::cmd::default_encoder_dir(), &device)?;
+    let mut models = Vec::new();
+    for p in &a.packages {
+        models.push(tatra_posdep::run::Posdep::load(p, &encoder)?);
+    }
+    let shown: Vec<String> = a.packages.iter().map(|p| p.display().to_string()).collect();
+    let q8 = if a.q8 { " --q8" } else { "" };
+    let command = format!("tatra train posdep-ensemble{q8} --out {} {}", a.out.display(), shown.join(" "));
+    let mut model = tatra_posdep::run::Posdep::ensemble(models, &command)?;
+    model.meta.command = portable(&model.meta.command);
+    for m in &mut model.config.members {
+        m.command = portable(&m.command);
+    }
+    if a.q8 {
+        model.meta.weights = "q8".into();
+    }
+    model.save(&a.out, tatra_adapters::params::Precision::shipped(&model.meta), &[])?;
+    eprintln!("{}: {} member(s)", a.out.display(), model.members.len() + 1);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -629,6 +659,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Stage::Ner(n) => return run_ner(n),
         Stage::NerScores(s) => return rescore::<tatra_ner::Ner>(s, |_, _| Ok(())),
         Stage::NerEnsemble(a) => return run_ner_ensemble(a),
+        Stage::PosdepEnsemble(a) => return run_posdep_ensemble(a),
     };
     if !p.transfer_outputs.is_empty() && p.transfer_train.is_empty() {
         eprintln!("error: --transfer-outputs says what the --transfer-train sentences train: give --transfer-train FILE too");

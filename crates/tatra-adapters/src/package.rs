@@ -47,6 +47,18 @@ impl From<String> for StageError {
     }
 }
 
+/// Where one further member of a seed ensemble came from (NER and posdep packages list
+/// theirs in `config.json`; their weights are `member<N>.safetensors` in the package).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// Its weights file in the package.
+    pub file: String,
+    /// The command that trained it, and its dev scores alone.
+    pub command: String,
+    #[serde(default)]
+    pub dev_scores: std::collections::BTreeMap<String, f64>,
+}
+
 /// What a package is and where it came from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meta {

@@ -77,16 +77,7 @@ pub struct NerConfig {
     pub context: usize,
 }
 
-/// Where one further ensemble member came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Member {
-    /// Its weights file in the package.
-    pub file: String,
-    /// The command that trained it, and its dev scores alone.
-    pub command: String,
-    #[serde(default)]
-    pub dev_scores: std::collections::BTreeMap<String, f64>,
-}
+pub use tatra_adapters::package::Member;
 
 fn is_zero(n: &usize) -> bool {
     *n == 0

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
-use tatra_adapters::package::{Meta, Package};
+use tatra_adapters::package::{Member, Meta, Package};
 use tatra_adapters::{AdaptedTop, AdapterConfig};
 use tatra_core::Sentence;
 use tatra_encoder::words::{Layout, Pooling, length_batches, stitch_and_pool};
@@ -37,6 +37,12 @@ pub struct PosdepConfig {
     /// Word vectors also carry embeddings of the word's last characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suffixes: Option<SuffixConfig>,
+    /// The further members of a seed ensemble (`tatra train posdep-ensemble`): networks
+    /// of this same configuration whose log-probabilities (tags, lemma rules, arcs and
+    /// labels) are averaged with the package's own before decoding; their weights are
+    /// `member<N>.safetensors`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Member>,
 }
 
 impl PosdepConfig {
@@ -70,6 +76,9 @@ pub struct Posdep {
     pub config: PosdepConfig,
     pub lexicon: HashMap<String, String>,
     pub meta: Meta,
+    /// The further members of a seed ensemble (`config.members`, in order; empty for one
+    /// model).
+    pub members: Vec<PosdepNet>,
 }
 
 /// Loading, saving or training a posdep model failed.
@@ -108,15 +117,79 @@ impl Posdep {
         config.vocabs.reindex();
         let lexicon: HashMap<String, String> = pkg.json("lemmas.json")?;
         let net = pkg.weights_into(Self::fresh(encoder, config.clone(), encoder.device()))?;
+        let mut members = Vec::new();
+        for m in &config.members {
+            members.push(pkg.weights_file_into(&m.file, Self::fresh(encoder, config.clone(), encoder.device()))?.valid());
+        }
         // For annotation: no dropout and no gradient tracking, whatever the device.
-        Ok(Posdep { net: net.valid(), config, lexicon, meta: pkg.meta })
+        Ok(Posdep { net: net.valid(), config, lexicon, meta: pkg.meta, members })
+    }
+
+    /// One model from its network, configuration, lexicon and metadata (no ensemble).
+    pub fn single(net: PosdepNet, config: PosdepConfig, lexicon: HashMap<String, String>, meta: Meta) -> Self {
+        Posdep { net, config, lexicon, meta, members: Vec::new() }
+    }
+
+    /// A seed ensemble of posdep models of one configuration (the same labels, lemma
+    /// rules, adapters and widths: the same training files and settings, other seeds or
+    /// schedules): the first model's package with the others as further members. Their
+    /// log-probabilities are averaged before decoding; the lexicon, the lemma choice
+    /// and the metadata are the first model's; dev and test scores are left to `tatra
+    /// train posdep-scores`. One model alone is returned as it is (to store it in Q8).
+    pub fn ensemble(models: Vec<Posdep>, command: &str) -> Result<Posdep, PosdepError> {
+        let mut it = models.into_iter();
+        let Some(mut first) = it.next() else { return Err(PosdepError::Other("an ensemble needs at least one package".into())) };
+        let plain = |c: &PosdepConfig| {
+            let mut c = c.clone();
+            c.members.clear();
+            c.use_lexicon = false;
+            c.heads.dropout = 0.0;
+            serde_json::to_string(&c).unwrap_or_default()
+        };
+        let mut members_cfg = std::mem::take(&mut first.config.members);
+        let mut members = std::mem::take(&mut first.members);
+        let mut commands = vec![first.meta.command.clone()];
+        let mut n = 0;
+        for m in it {
+            n += 1;
+            if plain(&m.config) != plain(&first.config) {
+                return Err(PosdepError::Other(format!(
+                    "the package trained with `{}` has another configuration (labels, lemma rules, adapters or widths) than the first one; an ensemble's members must be trained on the same files with the same settings",
+                    m.meta.command
+                )));
+            }
+            if m.meta.encoder != first.meta.encoder {
+                return Err(PosdepError::Other(format!("the package trained with `{}` was trained on another encoder ({})", m.meta.command, m.meta.encoder)));
+            }
+            let nets = std::iter::once(m.net).chain(m.members);
+            let cfgs = std::iter::once(Member { file: String::new(), command: m.meta.command.clone(), dev_scores: m.meta.dev_scores.clone() })
+                .chain(m.config.members);
+            for (net, mut c) in nets.zip(cfgs) {
+                c.file = format!("member{}.safetensors", members.len() + 1);
+                commands.push(c.command.clone());
+                members_cfg.push(c);
+                members.push(net);
+            }
+        }
+        first.config.members = members_cfg;
+        first.members = members;
+        if n > 0 {
+            first.meta.command = format!("{} # members: {}", command, commands.join(" ; "));
+        }
+        Ok(first)
     }
 
     /// Writes this model as a package (weights in f16 or Q8, or f32 for checkpoints).
     pub fn save(&self, path: &Path, precision: tatra_adapters::params::Precision, extra: &[(&str, Vec<u8>)]) -> Result<(), PosdepError> {
         let lex: std::collections::BTreeMap<&String, &String> = self.lexicon.iter().collect();
-        let lex = serde_json::to_vec(&lex).map_err(|e| PosdepError::Other(format!("{}: {e}", path.display())))?;
-        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, precision, vec![("lemmas.json", lex)], extra)
+        let other = |e: String| PosdepError::Other(format!("{}: {e}", path.display()));
+        let lex = serde_json::to_vec(&lex).map_err(|e| other(e.to_string()))?;
+        let mut files = vec![("lemmas.json", lex)];
+        for (m, net) in self.config.members.iter().zip(&self.members) {
+            let w = tatra_adapters::params::to_safetensors(&tatra_adapters::params::export(net), precision).map_err(other)?;
+            files.push((m.file.as_str(), w));
+        }
+        tatra_adapters::package::write_stage(path, &self.meta, &self.config, &self.net, precision, files, extra)
     }
 }
 
@@ -172,42 +245,63 @@ impl Posdep {
     pub fn annotate_lower(&self, encoder: &Encoder, sentences: &mut [Sentence], lay: &[Layout], lower: &[Lower]) {
         let device = &self.net.heads.upos.weight.val().device();
         let h = encoder.hidden_size();
-        // 1. Adapted top layers on every window.
-        let top = tatra_adapters::over_windows(lower, h, 4096, device, |x, bias| self.net.encode(x, bias));
-        // 2. Word vectors (root = the first window's leading special token).
+        let nets: Vec<&PosdepNet> = std::iter::once(&self.net).chain(&self.members).collect();
         let pooling = self.config.pooling();
         let wd = pooling.width(h);
-        let words: Vec<Vec<f32>> = lay
-            .iter()
-            .zip(&top)
-            .map(|(l, outs)| {
-                let cls = outs.first().map_or(vec![0.0; h], |o| o[..h].to_vec());
-                let mut v = cls.clone();
-                if pooling == Pooling::FirstLast {
-                    v.extend(&cls);
-                }
-                v.extend(stitch_and_pool(l, outs, h, pooling));
-                v
-            })
-            .collect();
-        // 3. Heads, sentences batched by length.
-        let counts: Vec<Vec<u32>> = words.iter().map(|v| vec![0; v.len() / wd]).collect();
+        // Per network: 1. adapted top layers on every window; 2. word vectors (root = the
+        // first window's leading special token).
+        let words_of = |net: &PosdepNet| -> Vec<Vec<f32>> {
+            let top = tatra_adapters::over_windows(lower, h, 4096, device, |x, bias| net.encode(x, bias));
+            lay.iter()
+                .zip(&top)
+                .map(|(l, outs)| {
+                    let cls = outs.first().map_or(vec![0.0; h], |o| o[..h].to_vec());
+                    let mut v = cls.clone();
+                    if pooling == Pooling::FirstLast {
+                        v.extend(&cls);
+                    }
+                    v.extend(stitch_and_pool(l, outs, h, pooling));
+                    v
+                })
+                .collect()
+        };
+        let words: Vec<Vec<Vec<f32>>> = nets.iter().map(|net| words_of(net)).collect();
+        // 3. Heads, sentences batched by length; an ensemble's log-probabilities summed
+        // (the mean decodes alike).
+        let sum = |acc: &mut Vec<f32>, t: Tensor<3>| {
+            let v = to_vec(log_softmax(t, 2));
+            if acc.is_empty() {
+                *acc = v;
+            } else {
+                acc.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+            }
+        };
+        let counts: Vec<Vec<u32>> = words[0].iter().map(|v| vec![0; v.len() / wd]).collect();
         for batch in length_batches(&counts, 8192) {
-            let states: Vec<&[f32]> = batch.iter().map(|&i| words[i].as_slice()).collect();
-            let (x, _, w1) = pad_batch(&states, wd, device);
-            let w = w1 - 1;
-            let nw: Vec<usize> = states.iter().map(|s| s.len() / wd - 1).collect();
-            let forms = batch.iter().map(|&i| sentences[i].words().map(|x| x.form.as_str()).collect());
-            let x = self.net.with_suffixes(x, self.config.suffix_ids(forms, w, device));
-            let mask = seq_mask(&nw, w, device);
-            let x = self.net.contextualise(x, &mask);
-            let out = self.net.heads.forward(x, head_mask(&mask));
+            let nw: Vec<usize> = batch.iter().map(|&i| words[0][i].len() / wd - 1).collect();
+            let w = nw.iter().copied().max().unwrap_or(0);
+            let mut outs = Vec::with_capacity(nets.len());
+            let (mut upos, mut xpos, mut feats, mut lemma, mut arcs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for (net, words) in nets.iter().zip(&words) {
+                let states: Vec<&[f32]> = batch.iter().map(|&i| words[i].as_slice()).collect();
+                let (x, _, _) = pad_batch(&states, wd, device);
+                let forms = batch.iter().map(|&i| sentences[i].words().map(|x| x.form.as_str()).collect());
+                let x = net.with_suffixes(x, self.config.suffix_ids(forms, w, device));
+                let mask = seq_mask(&nw, w, device);
+                let x = net.contextualise(x, &mask);
+                let out = net.heads.forward(x, head_mask(&mask));
+                sum(&mut upos, out.upos.clone());
+                sum(&mut xpos, out.xpos.clone());
+                sum(&mut feats, out.feats.clone());
+                sum(&mut lemma, out.lemma.clone());
+                sum(&mut arcs, out.arcs.clone());
+                outs.push(out);
+            }
             let v = &self.config.vocabs;
-            let upos = argmax_rows(&to_vec(out.upos.clone()), batch.len() * w, v.upos.len());
-            let xpos = argmax_rows(&to_vec(out.xpos.clone()), batch.len() * w, v.xpos.len());
-            let feats = argmax_rows(&to_vec(out.feats.clone()), batch.len() * w, v.feats.len());
-            let lemma = argmax_rows(&to_vec(out.lemma.clone()), batch.len() * w, v.lemma.len());
-            let arcs = to_vec(log_softmax(out.arcs.clone(), 2));
+            let upos = argmax_rows(&upos, batch.len() * w, v.upos.len());
+            let xpos = argmax_rows(&xpos, batch.len() * w, v.xpos.len());
+            let feats = argmax_rows(&feats, batch.len() * w, v.feats.len());
+            let lemma = argmax_rows(&lemma, batch.len() * w, v.lemma.len());
             let mut heads_all = vec![0i64; batch.len() * w];
             let mut trees = Vec::with_capacity(batch.len());
             for (k, &n) in nw.iter().enumerate() {
@@ -224,7 +318,10 @@ impl Posdep {
                 trees.push(heads);
             }
             let htensor = Tensor::<2, Int>::from_data(TensorData::new(heads_all, [batch.len(), w]), device);
-            let label_scores = to_vec(self.net.heads.labels(&out, htensor));
+            let mut label_scores = Vec::new();
+            for (net, out) in nets.iter().zip(&outs) {
+                sum(&mut label_scores, net.heads.labels(out, htensor.clone()));
+            }
             let nl = v.deprel.len();
             let root = (0..nl).find(|&i| v.deprel.label(i) == "root");
             for (k, &si) in batch.iter().enumerate() {

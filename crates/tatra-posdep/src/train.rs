@@ -216,7 +216,7 @@ fn objective(s: &BTreeMap<String, f64>) -> f64 {
 }
 
 fn save(path: &Path, meta: Meta, net: &PosdepNet, cfg: &PosdepConfig, lexicon: &HashMap<String, String>, ckpt: Option<&Checkpoint>) -> Result<(), PosdepError> {
-    let model = Posdep { net: net.clone(), config: cfg.clone(), lexicon: lexicon.clone(), meta };
+    let model = Posdep::single(net.clone(), cfg.clone(), lexicon.clone(), meta);
     match ckpt {
         // Checkpoints keep f32 so a resumed run continues from exactly these weights.
         Some(c) => model.save(path, tatra_adapters::params::Precision::F32, &c.files().map_err(PosdepError::Other)?),
@@ -259,7 +259,7 @@ impl Trainee for Job<'_> {
     }
 
     fn evaluate(&self, net: &PosdepNet) -> Result<(BTreeMap<String, f64>, f64, String), PosdepError> {
-        let posdep = Posdep { net: net.valid(), config: self.cfg.clone(), lexicon: self.lexicon.clone(), meta: Meta::default() };
+        let posdep = Posdep::single(net.valid(), self.cfg.clone(), self.lexicon.clone(), Meta::default());
         let mut pred = self.dev_doc.clone();
         posdep.annotate_lower(self.encoder, &mut pred.sentences, &self.dev_lay, &self.dev_lower);
         let s = score(&self.dev_doc, &pred)?;
@@ -318,6 +318,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         mix: o.mix,
         first_last: o.first_last,
         suffixes: o.suffixes,
+        members: Vec::new(),
     };
     let mut ex = data::examples(&train_doc, &vocabs);
     // The outputs transfer sentences leave alone get the unknown label (out of the loss).
@@ -366,6 +367,13 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
         let pkg = tatra_adapters::package::Package::read(init)?;
         pkg.check_encoder(&encoder.identity())?;
         let theirs: PosdepConfig = pkg.json("config.json")?;
+        if !theirs.members.is_empty() {
+            return Err(PosdepError::Other(format!(
+                "{}: --init takes one model, and this package is a seed ensemble of {}; start from one of its member packages",
+                init.display(),
+                theirs.members.len() + 1
+            )));
+        }
         let differs: Vec<&str> = [
             ("adapters", theirs.adapters == cfg.adapters),
             ("heads", theirs.heads == cfg.heads),
@@ -404,7 +412,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, PosdepError>
     let s_with = score(&job.dev_doc, &with)?;
     let mut without_cfg = best.config.clone();
     without_cfg.use_lexicon = false;
-    let plain = Posdep { net: best.net, config: without_cfg, lexicon: best.lexicon, meta: best.meta };
+    let plain = Posdep::single(best.net, without_cfg, best.lexicon, best.meta);
     let mut without = job.dev_doc.clone();
     plain.annotate_lower(encoder, &mut without.sentences, &job.dev_lay, &job.dev_lower);
     let s_without = score(&job.dev_doc, &without)?;

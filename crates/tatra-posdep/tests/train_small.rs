@@ -180,3 +180,72 @@ fn transfer_sentences_train_only_the_own_labels() {
     assert_eq!(tree.config.vocabs, without.config.vocabs);
     assert!(tree.meta.training_data.contains("(arcs and deprel only)"), "{}", tree.meta.training_data);
 }
+
+#[test]
+fn seed_ensembles_and_q8() {
+    let _turn = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(dir) = french_slices() else { return };
+    let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex().autodiff()).unwrap();
+    let mut a = options(dir.path(), 2, false);
+    a.prov.out = dir.path().join("a.zip");
+    train(&enc, &a).unwrap();
+    let mut b = options(dir.path(), 2, false);
+    b.prov.out = dir.path().join("b.zip");
+    b.schedule.seed = 2;
+    train(&enc, &b).unwrap();
+    let mut c = options(dir.path(), 1, false);
+    c.prov.out = dir.path().join("c.zip");
+    c.heads.arc_dim = 8;
+    train(&enc, &c).unwrap();
+
+    let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex()).unwrap();
+    let load = |p: &Path| Posdep::load(p, &enc).unwrap();
+    let doc = tatra_core::conllu::read_file(dir.path().join("dev.conllu")).unwrap();
+    let annotated = |m: &Posdep| {
+        let mut d = doc.clone();
+        m.annotate(&enc, &mut d.sentences).unwrap();
+        d.sentences.iter().flat_map(|s| s.words().map(|w| (w.upos.clone(), w.feats.clone(), w.lemma.clone(), w.head, w.deprel.clone())).collect::<Vec<_>>()).collect::<Vec<_>>()
+    };
+    let alone = annotated(&load(&a.prov.out));
+    // A model averaged with itself decodes as it does alone.
+    let twice = Posdep::ensemble(vec![load(&a.prov.out), load(&a.prov.out)], "x").unwrap();
+    assert_eq!(twice.members.len(), 1);
+    assert_eq!(annotated(&twice), alone);
+    // Two seeds: saved with their member, loaded back, every sentence a tree.
+    let ab = Posdep::ensemble(vec![load(&a.prov.out), load(&b.prov.out)], "tatra train posdep-ensemble").unwrap();
+    let ab_path = dir.path().join("ab.zip");
+    ab.save(&ab_path, tatra_adapters::params::Precision::F16, &[]).unwrap();
+    let back = load(&ab_path);
+    assert_eq!(back.config.members.len(), 1);
+    assert_eq!(back.config.members[0].file, "member1.safetensors");
+    assert!(back.meta.command.starts_with("tatra train posdep-ensemble # members: "), "{}", back.meta.command);
+    assert_eq!(annotated(&back), annotated(&ab));
+    let mut d = doc.clone();
+    back.annotate(&enc, &mut d.sentences).unwrap();
+    for s in &d.sentences {
+        let heads: Vec<usize> = std::iter::once(0).chain(s.words().map(|w| w.head.unwrap())).collect();
+        assert!(tatra_posdep::tree::is_tree(&heads), "{heads:?}");
+    }
+    // An ensemble joins another one's members (flattened).
+    let abab = Posdep::ensemble(vec![load(&ab_path), load(&ab_path)], "x").unwrap();
+    assert_eq!(abab.members.len(), 3);
+    // Q8: about half the size, annotating (almost) alike.
+    let mut q = load(&a.prov.out);
+    q.meta.weights = "q8".into();
+    let q_path = dir.path().join("q8.zip");
+    q.save(&q_path, tatra_adapters::params::Precision::Q8, &[]).unwrap();
+    let q = load(&q_path);
+    assert_eq!(q.meta.weights, "q8");
+    let same = annotated(&q).iter().zip(&alone).filter(|(x, y)| x == y).count();
+    assert!(same + 2 >= alone.len(), "q8: {same} of {} words alike", alone.len());
+    // Members of another configuration are refused, naming the package's command.
+    let e = Posdep::ensemble(vec![load(&a.prov.out), load(&c.prov.out)], "x").err().expect("other settings must not join").to_string();
+    assert!(e.contains("another configuration") && e.contains("trained with"), "{e}");
+    // An ensemble cannot seed a training run.
+    let enc = Encoder::load(&tiny_encoder("tiny-bert"), &Device::flex().autodiff()).unwrap();
+    let mut warm = options(dir.path(), 1, false);
+    warm.prov.out = dir.path().join("warm.zip");
+    warm.init = Some(ab_path.clone());
+    let e = train(&enc, &warm).err().expect("an ensemble must not seed a run").to_string();
+    assert!(e.contains("ab.zip") && e.contains("seed ensemble of 2"), "{e}");
+}
