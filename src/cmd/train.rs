@@ -64,49 +64,57 @@ struct EnsembleArgs {
     q8: bool,
 }
 
-fn run_ner_ensemble(a: EnsembleArgs) -> anyhow::Result<ExitCode> {
-    let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
-    let encoder = Encoder::load(&crate::cmd::default_encoder_dir(), &device)?;
-    let mut models = Vec::new();
-    for p in &a.packages {
-        models.push(tatra_ner::Ner::load(p, &encoder)?);
-    }
-    let shown: Vec<String> = a.packages.iter().map(|p| p.display().to_string()).collect();
-    let q8 = if a.q8 { " --q8" } else { "" };
-    let command = format!("tatra train ner-ensemble{q8} --out {} {}", a.out.display(), shown.join(" "));
-    let mut model = tatra_ner::Ner::ensemble(models, &command)?;
-    model.meta.command = portable(&model.meta.command);
-    for m in &mut model.config.members {
-        m.command = portable(&m.command);
-    }
-    if a.q8 {
-        model.meta.weights = "q8".into();
-    }
-    model.save(&a.out, tatra_adapters::params::Precision::shipped(&model.meta), &[])?;
-    eprintln!("{}: {} members", a.out.display(), model.members.len() + 1);
-    Ok(ExitCode::SUCCESS)
+/// A stage whose packages make seed ensembles (`tatra train ner-ensemble`,
+/// `posdep-ensemble`).
+trait Ensembled: Rescored {
+    const STAGE: &'static str;
+    fn ensemble(models: Vec<Self>, command: &str) -> Result<Self, StageError>;
+    fn members(&mut self) -> &mut Vec<tatra_adapters::package::Member>;
 }
 
-fn run_posdep_ensemble(a: EnsembleArgs) -> anyhow::Result<ExitCode> {
+impl Ensembled for tatra_ner::Ner {
+    const STAGE: &'static str = "ner";
+    fn ensemble(models: Vec<Self>, command: &str) -> Result<Self, StageError> {
+        Self::ensemble(models, command)
+    }
+    fn members(&mut self) -> &mut Vec<tatra_adapters::package::Member> {
+        &mut self.config.members
+    }
+}
+
+impl Ensembled for tatra_posdep::run::Posdep {
+    const STAGE: &'static str = "posdep";
+    fn ensemble(models: Vec<Self>, command: &str) -> Result<Self, StageError> {
+        Self::ensemble(models, command)
+    }
+    fn members(&mut self) -> &mut Vec<tatra_adapters::package::Member> {
+        &mut self.config.members
+    }
+}
+
+/// `tatra train STAGE-ensemble`: load the packages, join them, record the portable
+/// command (and Q8), write the package.
+fn run_ensemble<M: Ensembled>(a: EnsembleArgs) -> anyhow::Result<ExitCode> {
     let device = tatra_encoder::device::select(tatra_encoder::device::DeviceChoice::from_env()?)?;
     let encoder = Encoder::load(&crate::cmd::default_encoder_dir(), &device)?;
     let mut models = Vec::new();
     for p in &a.packages {
-        models.push(tatra_posdep::run::Posdep::load(p, &encoder)?);
+        models.push(M::load(p, &encoder)?);
     }
     let shown: Vec<String> = a.packages.iter().map(|p| p.display().to_string()).collect();
     let q8 = if a.q8 { " --q8" } else { "" };
-    let command = format!("tatra train posdep-ensemble{q8} --out {} {}", a.out.display(), shown.join(" "));
-    let mut model = tatra_posdep::run::Posdep::ensemble(models, &command)?;
-    model.meta.command = portable(&model.meta.command);
-    for m in &mut model.config.members {
+    let command = format!("tatra train {}-ensemble{q8} --out {} {}", M::STAGE, a.out.display(), shown.join(" "));
+    let mut model = M::ensemble(models, &command)?;
+    let meta = model.meta();
+    meta.command = portable(&meta.command);
+    if a.q8 {
+        meta.weights = "q8".into();
+    }
+    for m in model.members().iter_mut() {
         m.command = portable(&m.command);
     }
-    if a.q8 {
-        model.meta.weights = "q8".into();
-    }
-    model.save(&a.out, tatra_adapters::params::Precision::shipped(&model.meta), &[])?;
-    eprintln!("{}: {} member(s)", a.out.display(), model.members.len() + 1);
+    model.save(&a.out)?;
+    eprintln!("{}: {} member(s)", a.out.display(), model.members().len() + 1);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -658,8 +666,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Stage::Langid(l) => return run_langid(l),
         Stage::Ner(n) => return run_ner(n),
         Stage::NerScores(s) => return rescore::<tatra_ner::Ner>(s, |_, _| Ok(())),
-        Stage::NerEnsemble(a) => return run_ner_ensemble(a),
-        Stage::PosdepEnsemble(a) => return run_posdep_ensemble(a),
+        Stage::NerEnsemble(a) => return run_ensemble::<tatra_ner::Ner>(a),
+        Stage::PosdepEnsemble(a) => return run_ensemble::<tatra_posdep::run::Posdep>(a),
     };
     if !p.transfer_outputs.is_empty() && p.transfer_train.is_empty() {
         eprintln!("error: --transfer-outputs says what the --transfer-train sentences train: give --transfer-train FILE too");

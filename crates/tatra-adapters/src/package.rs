@@ -59,6 +59,45 @@ pub struct Member {
     pub dev_scores: std::collections::BTreeMap<String, f64>,
 }
 
+/// The further members of a seed ensemble as it is built (NER and posdep alike): the
+/// first model's own, then each joined model's network and its own members, flattened,
+/// their weight files numbered `member<N>.safetensors` in order.
+pub struct Members<N> {
+    pub cfg: Vec<Member>,
+    pub nets: Vec<N>,
+    /// The first model's command, then those of every member joined since.
+    pub commands: Vec<String>,
+}
+
+impl<N> Members<N> {
+    /// Starts from the first model: its metadata (whose command already names any
+    /// members of its own) and its own further members.
+    pub fn new(first: &Meta, cfg: Vec<Member>, nets: Vec<N>) -> Self {
+        Members { commands: vec![first.command.clone()], cfg, nets }
+    }
+
+    /// Joins one more model (its configuration checked by the caller): refused when it
+    /// was trained on another encoder than `first`.
+    pub fn join(&mut self, first: &Meta, meta: &Meta, net: N, cfg: Vec<Member>, nets: Vec<N>) -> Result<(), StageError> {
+        if meta.encoder != first.encoder {
+            return Err(StageError::Other(format!("the package trained with `{}` was trained on another encoder ({})", meta.command, meta.encoder)));
+        }
+        let own = Member { file: String::new(), command: meta.command.clone(), dev_scores: meta.dev_scores.clone() };
+        for (net, mut c) in std::iter::once(net).chain(nets).zip(std::iter::once(own).chain(cfg)) {
+            c.file = format!("member{}.safetensors", self.nets.len() + 1);
+            self.commands.push(c.command.clone());
+            self.cfg.push(c);
+            self.nets.push(net);
+        }
+        Ok(())
+    }
+
+    /// The ensemble's command: `command`, then every member's.
+    pub fn command(&self, command: &str) -> String {
+        format!("{} # members: {}", command, self.commands.join(" ; "))
+    }
+}
+
 /// What a package is and where it came from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meta {

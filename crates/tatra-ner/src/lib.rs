@@ -240,9 +240,7 @@ impl Ner {
             c.dropout = 0.0;
             serde_json::to_string(&c).unwrap_or_default()
         };
-        let mut members_cfg = std::mem::take(&mut first.config.members);
-        let mut members = std::mem::take(&mut first.members);
-        let mut commands = vec![first.meta.command.clone()];
+        let mut members = tatra_adapters::package::Members::new(&first.meta, std::mem::take(&mut first.config.members), std::mem::take(&mut first.members));
         for m in it {
             if plain(&m.config) != plain(&first.config) {
                 return Err(NerError::Other(format!(
@@ -250,22 +248,11 @@ impl Ner {
                     m.meta.command
                 )));
             }
-            if m.meta.encoder != first.meta.encoder {
-                return Err(NerError::Other(format!("the package trained with `{}` was trained on another encoder ({})", m.meta.command, m.meta.encoder)));
-            }
-            let nets = std::iter::once(m.net).chain(m.members);
-            let cfgs = std::iter::once(Member { file: String::new(), command: m.meta.command.clone(), dev_scores: m.meta.dev_scores.clone() })
-                .chain(m.config.members);
-            for (net, mut c) in nets.zip(cfgs) {
-                c.file = format!("member{}.safetensors", members.len() + 1);
-                commands.push(c.command.clone());
-                members_cfg.push(c);
-                members.push(net);
-            }
+            members.join(&first.meta, &m.meta, m.net, m.config.members, m.members)?;
         }
-        first.config.members = members_cfg;
-        first.members = members;
-        first.meta.command = format!("{} # members: {}", command, commands.join(" ; "));
+        first.meta.command = members.command(command);
+        first.config.members = members.cfg;
+        first.members = members.nets;
         Ok(first)
     }
 
