@@ -44,8 +44,8 @@ enum Stage {
     NerEnsemble(EnsembleArgs),
     /// A seed ensemble of posdep packages trained on the same files with the same
     /// settings (other seeds): one package whose members' log-probabilities are averaged
-    /// before decoding; score it with `posdep-scores`. One package with `--q8` is
-    /// rewritten in 8-bit blocks.
+    /// before decoding; score it with `posdep-scores`. One package with `--q8` (`--q4`) is
+    /// rewritten in 8-bit (4-bit) blocks.
     PosdepEnsemble(EnsembleArgs),
 }
 
@@ -62,6 +62,10 @@ struct EnsembleArgs {
     /// fit a size budget; recorded as `"weights": "q8"` and kept on rescoring).
     #[arg(long)]
     q8: bool,
+    /// Store the weights in 4-bit blocks (about half the Q8 size; recorded as
+    /// `"weights": "q4"` and kept on rescoring).
+    #[arg(long, conflicts_with = "q8")]
+    q4: bool,
 }
 
 /// A stage whose packages make seed ensembles (`tatra train ner-ensemble`,
@@ -102,13 +106,14 @@ fn run_ensemble<M: Ensembled>(a: EnsembleArgs) -> anyhow::Result<ExitCode> {
         models.push(M::load(p, &encoder)?);
     }
     let shown: Vec<String> = a.packages.iter().map(|p| p.display().to_string()).collect();
-    let q8 = if a.q8 { " --q8" } else { "" };
-    let command = format!("tatra train {}-ensemble{q8} --out {} {}", M::STAGE, a.out.display(), shown.join(" "));
+    let weights = if a.q8 { "q8" } else if a.q4 { "q4" } else { "" };
+    let flag = if weights.is_empty() { String::new() } else { format!(" --{weights}") };
+    let command = format!("tatra train {}-ensemble{flag} --out {} {}", M::STAGE, a.out.display(), shown.join(" "));
     let mut model = M::ensemble(models, &command)?;
     let meta = model.meta();
     meta.command = portable(&meta.command);
-    if a.q8 {
-        meta.weights = "q8".into();
+    if !weights.is_empty() {
+        meta.weights = weights.into();
     }
     for m in model.members().iter_mut() {
         m.command = portable(&m.command);

@@ -66,12 +66,22 @@ pub enum Precision {
     /// [`Q8_SCALES`] its scales); vectors and small matrices stay f16. About 0.53 of the
     /// f16 size; chosen per package (`Meta::weights` = "q8", `tatra train ner-ensemble --q8`).
     Q8,
+    /// 4-bit blocks: the same matrices as [`Precision::Q8`] (those whose last dimension
+    /// is even) as packed nibbles, two values a byte, with one f16 scale per
+    /// [`Q8_BLOCK`] values (`name` is a U8 tensor of the shape with its last dimension
+    /// halved, `name` + [`Q4_SCALES`] its scales). About 0.28 of the f16 size
+    /// (`Meta::weights` = "q4", `--q4`).
+    Q4,
 }
 
 impl Precision {
     /// What a shipped package with this metadata stores: Q8 where it says so, else f16.
     pub fn shipped(meta: &crate::package::Meta) -> Precision {
-        if meta.weights == "q8" { Precision::Q8 } else { Precision::F16 }
+        match meta.weights.as_str() {
+            "q8" => Precision::Q8,
+            "q4" => Precision::Q4,
+            _ => Precision::F16,
+        }
     }
 }
 
@@ -81,6 +91,8 @@ pub const Q8_BLOCK: usize = 32;
 pub const Q8_MIN: usize = 4096;
 /// The name suffix of a Q8 tensor's scales.
 pub const Q8_SCALES: &str = ".q8_scales";
+/// The name suffix of a Q4 tensor's scales.
+pub const Q4_SCALES: &str = ".q4_scales";
 
 /// Symmetric 8-bit quantisation in blocks of [`Q8_BLOCK`]: (bytes, f16 scales); value
 /// `i` is `q[i] * scale[i / Q8_BLOCK]`, |q| <= 127.
@@ -108,6 +120,42 @@ pub fn q8_decode(q: &[u8], scales: &[half::f16]) -> Result<Vec<f32>, String> {
     Ok(q.iter().enumerate().map(|(i, b)| *b as i8 as f32 * scales[i / Q8_BLOCK].to_f32()).collect())
 }
 
+/// Symmetric 4-bit quantisation in blocks of [`Q8_BLOCK`]: (packed nibbles, f16 scales);
+/// value `i` is `(nibble[i] - 8) * scale[i / Q8_BLOCK]`, nibble `2k` the low half of byte
+/// `k`. Each block's scale is the one of a few candidates around its largest magnitude /
+/// 8 (signed, so that value is exact, as ggml's Q4_0) that gives the least squared error.
+pub fn q4_encode(v: &[f32]) -> (Vec<u8>, Vec<half::f16>) {
+    let mut nibbles = Vec::with_capacity(v.len() + 1);
+    let mut scales = Vec::with_capacity(v.len().div_ceil(Q8_BLOCK));
+    let quant = |x: f32, df: f32| if df != 0.0 { ((x / df).round() + 8.0).clamp(0.0, 15.0) as u8 } else { 8 };
+    for block in v.chunks(Q8_BLOCK) {
+        let m = block.iter().fold(0f32, |m, &x| if x.abs() > m.abs() { x } else { m });
+        let mut best = (f32::INFINITY, half::f16::from_f32(0.0));
+        // m / -8 puts the extreme value on the 16th level; the others trade it for finer steps.
+        for div in [-8.0f32, -7.5, -7.0, -6.5, -6.0, 7.0] {
+            let d = half::f16::from_f32(m / div);
+            let df = d.to_f32();
+            let err: f32 = block.iter().map(|&x| (x - (quant(x, df) as f32 - 8.0) * df).powi(2)).sum();
+            if err < best.0 {
+                best = (err, d);
+            }
+        }
+        scales.push(best.1);
+        let df = best.1.to_f32();
+        nibbles.extend(block.iter().map(|&x| quant(x, df)));
+    }
+    nibbles.resize(v.len().div_ceil(2) * 2, 8);
+    (nibbles.chunks_exact(2).map(|p| p[0] | (p[1] << 4)).collect(), scales)
+}
+
+/// The inverse of [`q4_encode`] for `n` values.
+pub fn q4_decode(q: &[u8], scales: &[half::f16], n: usize) -> Result<Vec<f32>, String> {
+    if q.len() != n.div_ceil(2) || scales.len() != n.div_ceil(Q8_BLOCK) {
+        return Err(format!("{} bytes and {} scales for {n} values (expected {} and {})", q.len(), scales.len(), n.div_ceil(2), n.div_ceil(Q8_BLOCK)));
+    }
+    Ok((0..n).map(|i| (((q[i / 2] >> (4 * (i % 2))) & 15) as f32 - 8.0) * scales[i / Q8_BLOCK].to_f32()).collect())
+}
+
 /// Serialises exported parameters as safetensors in `precision`.
 pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], precision: Precision) -> Result<Vec<u8>, String> {
     let f16_bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect() };
@@ -121,6 +169,14 @@ pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], precision: Prec
                 stored.push((name.clone(), Dtype::I8, shape.clone(), q));
                 stored.push((format!("{name}{Q8_SCALES}"), Dtype::F16, vec![scales.len()], sb));
             }
+            Precision::Q4 if shape.len() >= 2 && v.len() >= Q8_MIN && shape[shape.len() - 1] % 2 == 0 => {
+                let (q, scales) = q4_encode(v);
+                let sb: Vec<u8> = scales.iter().flat_map(|d| d.to_le_bytes()).collect();
+                let mut packed = shape.clone();
+                packed[shape.len() - 1] /= 2;
+                stored.push((name.clone(), Dtype::U8, packed, q));
+                stored.push((format!("{name}{Q4_SCALES}"), Dtype::F16, vec![scales.len()], sb));
+            }
             _ => stored.push((name.clone(), Dtype::F16, shape.clone(), f16_bytes(v))),
         }
     }
@@ -132,28 +188,36 @@ pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], precision: Prec
     safetensors::serialize(views, None).map_err(|e| e.to_string())
 }
 
-/// Reads safetensors bytes (f32, f16 or [`Precision::Q8`]) into path → (shape, values).
+/// Reads safetensors bytes (f32, f16, [`Precision::Q8`] or [`Precision::Q4`]) into
+/// path → (shape, values).
 pub fn from_safetensors(bytes: &[u8]) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>, String> {
     let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
     let mut out = HashMap::new();
+    let scales_of = |name: &str, suffix: &str, what: &str| -> Result<Vec<half::f16>, String> {
+        let scales = st.tensor(&format!("{name}{suffix}")).map_err(|_| format!("tensor '{name}' is {what} without its '{name}{suffix}'"))?;
+        if scales.dtype() != Dtype::F16 {
+            return Err(format!("'{name}{suffix}' is {:?}, expected F16", scales.dtype()));
+        }
+        Ok(scales.data().chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]])).collect())
+    };
     for (name, view) in st.tensors() {
-        if name.ends_with(Q8_SCALES) {
+        if name.ends_with(Q8_SCALES) || name.ends_with(Q4_SCALES) {
             continue;
         }
+        let mut shape = view.shape().to_vec();
         let v = match view.dtype() {
             Dtype::F32 => view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
             Dtype::F16 => view.data().chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-            Dtype::I8 => {
-                let scales = st.tensor(&format!("{name}{Q8_SCALES}")).map_err(|_| format!("tensor '{name}' is I8 without its '{name}{Q8_SCALES}'"))?;
-                if scales.dtype() != Dtype::F16 {
-                    return Err(format!("'{name}{Q8_SCALES}' is {:?}, expected F16", scales.dtype()));
-                }
-                let d: Vec<half::f16> = scales.data().chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]])).collect();
-                q8_decode(view.data(), &d).map_err(|e| format!("tensor '{name}': {e}"))?
+            Dtype::I8 => q8_decode(view.data(), &scales_of(&name, Q8_SCALES, "I8")?).map_err(|e| format!("tensor '{name}': {e}"))?,
+            Dtype::U8 => {
+                let Some(last) = shape.last_mut() else { return Err(format!("tensor '{name}' is U8 without dimensions")) };
+                *last *= 2;
+                let n = shape.iter().product();
+                q4_decode(view.data(), &scales_of(&name, Q4_SCALES, "U8")?, n).map_err(|e| format!("tensor '{name}': {e}"))?
             }
-            other => return Err(format!("tensor '{name}' is {other:?}, expected F32, F16 or I8")),
+            other => return Err(format!("tensor '{name}' is {other:?}, expected F32, F16, I8 or U8")),
         };
-        out.insert(name, (view.shape().to_vec(), v));
+        out.insert(name, (shape, v));
     }
     Ok(out)
 }
@@ -258,5 +322,41 @@ mod tests {
         let bad = safetensors::serialize(only, None).unwrap();
         let e = from_safetensors(&bad).unwrap_err();
         assert!(e.contains("a.weight"), "{e}");
+    }
+
+    /// Q4 packs two values a byte, keeps every value within a step of its block's
+    /// scale (the value opposite the largest may be clipped to the 8th level), and reads back with the
+    /// original shapes; a damaged file is an error naming the tensor.
+    #[test]
+    fn q4_round_trip() {
+        let big: Vec<f32> = (0..96 * 64).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 333.0).collect();
+        let small: Vec<f32> = (0..40).map(|i| i as f32 / 10.0).collect();
+        let params = vec![("a.weight".to_string(), vec![96, 64], big.clone()), ("b.bias".to_string(), vec![40], small.clone())];
+        let q4 = to_safetensors(&params, Precision::Q4).unwrap();
+        let q8 = to_safetensors(&params, Precision::Q8).unwrap();
+        assert!(q4.len() * 10 < q8.len() * 6, "q4 {} bytes, q8 {}", q4.len(), q8.len());
+        let st = safetensors::SafeTensors::deserialize(&q4).unwrap();
+        assert_eq!(st.tensor("a.weight").unwrap().dtype(), Dtype::U8);
+        assert_eq!(st.tensor("a.weight").unwrap().shape(), &[96, 32]);
+        let back = from_safetensors(&q4).unwrap();
+        assert_eq!(back.len(), 2, "the scales are not parameters");
+        let (shape, v) = &back["a.weight"];
+        assert_eq!(shape, &vec![96, 64]);
+        let mut err = 0f64;
+        for (block, got) in big.chunks(Q8_BLOCK).zip(v.chunks(Q8_BLOCK)) {
+            let max = block.iter().fold(0f32, |m, x| m.max(x.abs()));
+            for (x, y) in block.iter().zip(got) {
+                assert!((x - y).abs() <= max / 7.0 + 1e-3, "{x} -> {y} (max {max})");
+                err += ((x - y) as f64).powi(2);
+            }
+        }
+        let rms = (err / big.len() as f64).sqrt();
+        assert!(rms < 0.1, "rms error {rms}");
+        let (_, b) = &back["b.bias"];
+        assert!(b.iter().zip(&small).all(|(x, y)| (x - y).abs() < 2e-3));
+        let only: Vec<(String, TensorView)> = vec![("a.weight".into(), st.tensor("a.weight").unwrap())];
+        let bad = safetensors::serialize(only, None).unwrap();
+        let e = from_safetensors(&bad).unwrap_err();
+        assert!(e.contains("a.weight") && e.contains("q4_scales"), "{e}");
     }
 }
