@@ -161,23 +161,29 @@ pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], precision: Prec
     let f16_bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect() };
     let mut stored: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
     for (name, shape, v) in params {
-        match precision {
-            Precision::F32 => stored.push((name.clone(), Dtype::F32, shape.clone(), v.iter().flat_map(|x| x.to_le_bytes()).collect())),
-            Precision::Q8 if shape.len() >= 2 && v.len() >= Q8_MIN => {
+        let blocks = shape.len() >= 2 && v.len() >= Q8_MIN;
+        // Quantised: (dtype, stored shape, bytes, scales, the scales' name suffix).
+        let quantised = match precision {
+            Precision::Q8 if blocks => {
                 let (q, scales) = q8_encode(v);
-                let sb: Vec<u8> = scales.iter().flat_map(|d| d.to_le_bytes()).collect();
-                stored.push((name.clone(), Dtype::I8, shape.clone(), q));
-                stored.push((format!("{name}{Q8_SCALES}"), Dtype::F16, vec![scales.len()], sb));
+                Some((Dtype::I8, shape.clone(), q, scales, Q8_SCALES))
             }
-            Precision::Q4 if shape.len() >= 2 && v.len() >= Q8_MIN && shape[shape.len() - 1] % 2 == 0 => {
+            Precision::Q4 if blocks && shape[shape.len() - 1] % 2 == 0 => {
                 let (q, scales) = q4_encode(v);
-                let sb: Vec<u8> = scales.iter().flat_map(|d| d.to_le_bytes()).collect();
                 let mut packed = shape.clone();
                 packed[shape.len() - 1] /= 2;
-                stored.push((name.clone(), Dtype::U8, packed, q));
-                stored.push((format!("{name}{Q4_SCALES}"), Dtype::F16, vec![scales.len()], sb));
+                Some((Dtype::U8, packed, q, scales, Q4_SCALES))
             }
-            _ => stored.push((name.clone(), Dtype::F16, shape.clone(), f16_bytes(v))),
+            _ => None,
+        };
+        match quantised {
+            Some((dtype, stored_shape, q, scales, suffix)) => {
+                let sb: Vec<u8> = scales.iter().flat_map(|d| d.to_le_bytes()).collect();
+                stored.push((name.clone(), dtype, stored_shape, q));
+                stored.push((format!("{name}{suffix}"), Dtype::F16, vec![scales.len()], sb));
+            }
+            None if precision == Precision::F32 => stored.push((name.clone(), Dtype::F32, shape.clone(), v.iter().flat_map(|x| x.to_le_bytes()).collect())),
+            None => stored.push((name.clone(), Dtype::F16, shape.clone(), f16_bytes(v))),
         }
     }
     let views: Vec<(String, TensorView)> = stored
@@ -292,13 +298,26 @@ pub fn import<M: Module>(module: M, values: &HashMap<String, (Vec<usize>, Vec<f3
 mod tests {
     use super::*;
 
+    /// A matrix big enough to quantise and a vector that stays f16, as exported parameters.
+    fn fixture() -> (Vec<f32>, Vec<f32>, Vec<(String, Vec<usize>, Vec<f32>)>) {
+        let big: Vec<f32> = (0..96 * 64).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 333.0).collect();
+        let small: Vec<f32> = (0..40).map(|i| i as f32 / 10.0).collect();
+        let params = vec![("a.weight".to_string(), vec![96, 64], big.clone()), ("b.bias".to_string(), vec![40], small.clone())];
+        (big, small, params)
+    }
+
+    /// The quantised `a.weight` of `st` alone, without its scales: the error names it.
+    fn damaged_error(st: &safetensors::SafeTensors) -> String {
+        let only: Vec<(String, TensorView)> = vec![("a.weight".into(), st.tensor("a.weight").unwrap())];
+        let bad = safetensors::serialize(only, None).unwrap();
+        from_safetensors(&bad).unwrap_err()
+    }
+
     /// Q8 keeps every value within half a step of its block's scale, keeps vectors and
     /// small matrices f16, and reads back through `from_safetensors` with the shapes.
     #[test]
     fn q8_round_trip() {
-        let big: Vec<f32> = (0..96 * 64).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 333.0).collect();
-        let small: Vec<f32> = (0..40).map(|i| i as f32 / 10.0).collect();
-        let params = vec![("a.weight".to_string(), vec![96, 64], big.clone()), ("b.bias".to_string(), vec![40], small.clone())];
+        let (big, small, params) = fixture();
         let q = to_safetensors(&params, Precision::Q8).unwrap();
         let f = to_safetensors(&params, Precision::F16).unwrap();
         assert!(q.len() * 10 < f.len() * 6, "q8 {} bytes, f16 {}", q.len(), f.len());
@@ -318,9 +337,7 @@ mod tests {
         let (_, b) = &back["b.bias"];
         assert!(b.iter().zip(&small).all(|(x, y)| (x - y).abs() < 2e-3));
         // A damaged file: I8 without its scales is an error naming the tensor.
-        let only: Vec<(String, TensorView)> = vec![("a.weight".into(), st.tensor("a.weight").unwrap())];
-        let bad = safetensors::serialize(only, None).unwrap();
-        let e = from_safetensors(&bad).unwrap_err();
+        let e = damaged_error(&st);
         assert!(e.contains("a.weight"), "{e}");
     }
 
@@ -329,9 +346,7 @@ mod tests {
     /// original shapes; a damaged file is an error naming the tensor.
     #[test]
     fn q4_round_trip() {
-        let big: Vec<f32> = (0..96 * 64).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 333.0).collect();
-        let small: Vec<f32> = (0..40).map(|i| i as f32 / 10.0).collect();
-        let params = vec![("a.weight".to_string(), vec![96, 64], big.clone()), ("b.bias".to_string(), vec![40], small.clone())];
+        let (big, small, params) = fixture();
         let q4 = to_safetensors(&params, Precision::Q4).unwrap();
         let q8 = to_safetensors(&params, Precision::Q8).unwrap();
         assert!(q4.len() * 10 < q8.len() * 6, "q4 {} bytes, q8 {}", q4.len(), q8.len());
@@ -354,9 +369,7 @@ mod tests {
         assert!(rms < 0.1, "rms error {rms}");
         let (_, b) = &back["b.bias"];
         assert!(b.iter().zip(&small).all(|(x, y)| (x - y).abs() < 2e-3));
-        let only: Vec<(String, TensorView)> = vec![("a.weight".into(), st.tensor("a.weight").unwrap())];
-        let bad = safetensors::serialize(only, None).unwrap();
-        let e = from_safetensors(&bad).unwrap_err();
+        let e = damaged_error(&st);
         assert!(e.contains("a.weight") && e.contains("q4_scales"), "{e}");
     }
 }
