@@ -66,11 +66,12 @@ pub enum Precision {
     /// [`Q8_SCALES`] its scales); vectors and small matrices stay f16. About 0.53 of the
     /// f16 size; chosen per package (`Meta::weights` = "q8", `tatra train ner-ensemble --q8`).
     Q8,
-    /// 4-bit blocks: the same matrices as [`Precision::Q8`] (those whose last dimension
-    /// is even) as packed nibbles, two values a byte, with one f16 scale per
-    /// [`Q8_BLOCK`] values (`name` is a U8 tensor of the shape with its last dimension
-    /// halved, `name` + [`Q4_SCALES`] its scales). About 0.28 of the f16 size
-    /// (`Meta::weights` = "q4", `--q4`).
+    /// 4-bit blocks: the same matrices as [`Precision::Q8`] as packed nibbles, two values
+    /// a byte, with one f16 scale per [`Q8_BLOCK`] values (`name` is a U8 tensor of the
+    /// shape with its last dimension halved, `name` + [`Q4_SCALES`] its scales; an odd
+    /// last dimension is padded by one zero a row and its shape kept in the header under
+    /// `name` + [`Q4_SHAPE`]; packages before 2026-12-07 kept such matrices f16). About
+    /// 0.28 of the f16 size (`Meta::weights` = "q4", `--q4`).
     Q4,
 }
 
@@ -93,6 +94,9 @@ pub const Q8_MIN: usize = 4096;
 pub const Q8_SCALES: &str = ".q8_scales";
 /// The name suffix of a Q4 tensor's scales.
 pub const Q4_SCALES: &str = ".q4_scales";
+/// The suffix of a header metadata key (`name` + it) holding the shape of a Q4 tensor
+/// whose last dimension is odd ("400,385"): its rows are stored with one zero appended.
+pub const Q4_SHAPE: &str = ".q4_shape";
 
 /// Symmetric 8-bit quantisation in blocks of [`Q8_BLOCK`]: (bytes, f16 scales); value
 /// `i` is `q[i] * scale[i / Q8_BLOCK]`, |q| <= 127.
@@ -160,6 +164,8 @@ pub fn q4_decode(q: &[u8], scales: &[half::f16], n: usize) -> Result<Vec<f32>, S
 pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], precision: Precision) -> Result<Vec<u8>, String> {
     let f16_bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect() };
     let mut stored: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    // Header metadata: the shapes of Q4 tensors whose last dimension is odd.
+    let mut odd: HashMap<String, String> = HashMap::new();
     for (name, shape, v) in params {
         let blocks = shape.len() >= 2 && v.len() >= Q8_MIN;
         // Quantised: (dtype, stored shape, bytes, scales, the scales' name suffix).
@@ -168,10 +174,19 @@ pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], precision: Prec
                 let (q, scales) = q8_encode(v);
                 Some((Dtype::I8, shape.clone(), q, scales, Q8_SCALES))
             }
-            Precision::Q4 if blocks && shape[shape.len() - 1] % 2 == 0 => {
-                let (q, scales) = q4_encode(v);
+            Precision::Q4 if blocks => {
+                let cols = shape[shape.len() - 1];
                 let mut packed = shape.clone();
-                packed[shape.len() - 1] /= 2;
+                packed[shape.len() - 1] = cols.div_ceil(2);
+                let (q, scales) = if cols % 2 == 0 {
+                    q4_encode(v)
+                } else {
+                    // An odd last dimension: each row gets a zero (stored exactly) to make
+                    // it even, and the header records the shape without it.
+                    odd.insert(format!("{name}{Q4_SHAPE}"), shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(","));
+                    let padded: Vec<f32> = v.chunks(cols).flat_map(|row| row.iter().copied().chain([0.0])).collect();
+                    q4_encode(&padded)
+                };
                 Some((Dtype::U8, packed, q, scales, Q4_SCALES))
             }
             _ => None,
@@ -191,13 +206,15 @@ pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], precision: Prec
         .map(|(n, d, s, b)| TensorView::new(*d, s.clone(), b).map(|v| (n.clone(), v)))
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
-    safetensors::serialize(views, None).map_err(|e| e.to_string())
+    safetensors::serialize(views, (!odd.is_empty()).then_some(odd)).map_err(|e| e.to_string())
 }
 
 /// Reads safetensors bytes (f32, f16, [`Precision::Q8`] or [`Precision::Q4`]) into
 /// path → (shape, values).
 pub fn from_safetensors(bytes: &[u8]) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>, String> {
     let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| e.to_string())?;
+    let odd = header.metadata().clone().unwrap_or_default();
     let mut out = HashMap::new();
     let scales_of = |name: &str, suffix: &str, what: &str| -> Result<Vec<half::f16>, String> {
         let scales = st.tensor(&format!("{name}{suffix}")).map_err(|_| format!("tensor '{name}' is {what} without its '{name}{suffix}'"))?;
@@ -219,7 +236,20 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<HashMap<String, (Vec<usize>, Vec
                 let Some(last) = shape.last_mut() else { return Err(format!("tensor '{name}' is U8 without dimensions")) };
                 *last *= 2;
                 let n = shape.iter().product();
-                q4_decode(view.data(), &scales_of(&name, Q4_SCALES, "U8")?, n).map_err(|e| format!("tensor '{name}': {e}"))?
+                let v = q4_decode(view.data(), &scales_of(&name, Q4_SCALES, "U8")?, n).map_err(|e| format!("tensor '{name}': {e}"))?;
+                match odd.get(&format!("{name}{Q4_SHAPE}")) {
+                    None => v,
+                    Some(s) => {
+                        // Rows stored with one padding value each: drop it.
+                        let real: Vec<usize> = s.split(',').map(|d| d.parse::<usize>()).collect::<Result<_, _>>().map_err(|_| format!("tensor '{name}': bad shape '{s}' in the header"))?;
+                        let cols = real.last().copied().unwrap_or(0);
+                        if cols % 2 == 0 || real.len() != shape.len() || real[..real.len() - 1] != shape[..shape.len() - 1] || cols + 1 != shape[shape.len() - 1] {
+                            return Err(format!("tensor '{name}': header shape {real:?} does not fit its stored shape"));
+                        }
+                        shape = real;
+                        v.chunks(cols + 1).flat_map(|row| row[..cols].iter().copied()).collect()
+                    }
+                }
             }
             other => return Err(format!("tensor '{name}' is {other:?}, expected F32, F16, I8 or U8")),
         };
@@ -371,5 +401,33 @@ mod tests {
         assert!(b.iter().zip(&small).all(|(x, y)| (x - y).abs() < 2e-3));
         let e = damaged_error(&st);
         assert!(e.contains("a.weight") && e.contains("q4_scales"), "{e}");
+    }
+
+    /// A matrix with an odd last dimension (a head over 385 labels) is Q4 too, its rows
+    /// padded by one value, and reads back with its own shape and values.
+    #[test]
+    fn q4_odd_last_dimension() {
+        let (rows, cols) = (64, 77);
+        let m: Vec<f32> = (0..rows * cols).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 333.0).collect();
+        let params = vec![("h.weight".to_string(), vec![rows, cols], m.clone())];
+        let q4 = to_safetensors(&params, Precision::Q4).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&q4).unwrap();
+        assert_eq!(st.tensor("h.weight").unwrap().dtype(), Dtype::U8);
+        assert_eq!(st.tensor("h.weight").unwrap().shape(), &[rows, cols.div_ceil(2)]);
+        let (shape, v) = &from_safetensors(&q4).unwrap()["h.weight"];
+        assert_eq!(shape, &vec![rows, cols]);
+        assert_eq!(v.len(), m.len());
+        // Every value lies near its own original, so each row's padding was dropped.
+        let max = m.iter().fold(0f32, |a, x| a.max(x.abs()));
+        assert!(m.iter().zip(v).all(|(x, y)| (x - y).abs() <= max / 7.0 + 1e-3));
+        let rms = (m.iter().zip(v).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>() / m.len() as f64).sqrt();
+        assert!(rms < 0.1, "rms error {rms}");
+        // A header shape that does not fit the stored tensor is an error naming it.
+        let view = st.tensor("h.weight").unwrap();
+        let scales = st.tensor(&format!("h.weight{Q4_SCALES}")).unwrap();
+        let bad_meta: HashMap<String, String> = [(format!("h.weight{Q4_SHAPE}"), format!("{rows},{}", cols + 2))].into();
+        let bad = safetensors::serialize(vec![("h.weight".to_string(), view), (format!("h.weight{Q4_SCALES}"), scales)], Some(bad_meta)).unwrap();
+        let e = from_safetensors(&bad).unwrap_err();
+        assert!(e.contains("h.weight"), "{e}");
     }
 }
