@@ -240,14 +240,17 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<HashMap<String, (Vec<usize>, Vec
                 match odd.get(&format!("{name}{Q4_SHAPE}")) {
                     None => v,
                     Some(s) => {
-                        // Rows stored with one padding value each: drop it.
+                        // Rows stored with one padding value each (the header's shape has
+                        // one column less): drop it.
                         let real: Vec<usize> = s.split(',').map(|d| d.parse::<usize>()).collect::<Result<_, _>>().map_err(|_| format!("tensor '{name}': bad shape '{s}' in the header"))?;
-                        let cols = real.last().copied().unwrap_or(0);
-                        if cols % 2 == 0 || real.len() != shape.len() || real[..real.len() - 1] != shape[..shape.len() - 1] || cols + 1 != shape[shape.len() - 1] {
+                        let at = shape.len() - 1;
+                        let stored_cols = shape[at];
+                        let cols = stored_cols.saturating_sub(1);
+                        shape[at] = cols;
+                        if real != shape || cols == 0 {
                             return Err(format!("tensor '{name}': header shape {real:?} does not fit its stored shape"));
                         }
-                        shape = real;
-                        v.chunks(cols + 1).flat_map(|row| row[..cols].iter().copied()).collect()
+                        v.chunks(stored_cols).flat_map(|row| row[..cols].iter().copied()).collect()
                     }
                 }
             }
