@@ -462,8 +462,9 @@ struct PosdepArgs {
     /// characters (lowercased, hashed into 4,096 rows per length; 0: none).
     #[arg(long, default_value_t = 0)]
     suffixes: usize,
-    /// A word-level BiLSTM of width N per direction over the word vectors (posdep) or
-    /// token vectors (NER), its outputs appended to them before the heads (0: none).
+    /// A word-level BiLSTM of width N per direction over the word vectors (posdep),
+    /// token vectors (NER) or subword units (tokenize), its outputs appended to them
+    /// before the heads (0: none).
     #[arg(long, default_value_t = 0)]
     lstm: usize,
     /// posdep: stacked BiLSTM layers (with `--lstm`; NER has one).
@@ -621,6 +622,7 @@ fn run_tokenize(t: TokenizeArgs) -> anyhow::Result<ExitCode> {
         whole_max_chars: t.whole_max_chars,
         cut_hiragana: t.cut_hiragana,
         drop_final_punct: t.drop_final_punct,
+        lstm: p.lstm,
     };
     let report = tatra_tokenize::train::train(&encoder, &opts)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

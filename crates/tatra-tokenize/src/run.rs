@@ -9,6 +9,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 use tatra_adapters::package::{Meta, Package};
+use tatra_adapters::lstm::BiLstm;
 use tatra_adapters::{AdaptedTop, AdapterConfig};
 use tatra_core::{Sentence, Token, Word, misc_set};
 use tatra_encoder::words::{Window, windows_overlap};
@@ -71,6 +72,11 @@ pub struct TokenizeConfig {
     /// With `cut_pieces`: pieces with hiragana are cut all the same.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cut_hiragana: bool,
+    /// Width per direction of a unit-level BiLSTM over each window's adapted states,
+    /// its output read by the head beside them (0: none, the head reads the adapted
+    /// states alone; packages from before it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lstm: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -98,12 +104,23 @@ pub struct TokenizeNet {
     pub top: AdaptedTop,
     pub head: Linear,
     pub dropout: Dropout,
+    /// The unit-level BiLSTM ([`TokenizeConfig::lstm`]; empty without one).
+    pub lstm: Vec<BiLstm>,
 }
 
 impl TokenizeNet {
-    /// Unit logits `[b, l, N_LABELS]` from lower-layer states.
+    /// Unit logits `[b, l, N_LABELS]` from lower-layer states (`bias`: the attention
+    /// bias of [`tatra_adapters::pad_batch`], 0 at real positions, which also masks the
+    /// BiLSTM's padding).
     pub fn forward(&self, x: Tensor<3>, bias: &Tensor<4>) -> Tensor<3> {
         let y = self.top.forward(x, bias);
+        let y = if self.lstm.is_empty() {
+            y
+        } else {
+            let [b, l, _] = y.dims();
+            let mask = bias.clone().reshape([b, l]).greater_elem(-1.0).float();
+            tatra_adapters::lstm::contextualise(&self.lstm, &self.dropout, y, &mask, true)
+        };
         self.head.forward(self.dropout.forward(y))
     }
 }
@@ -128,10 +145,14 @@ pub struct Laid {
 
 impl Tokenize {
     pub fn fresh(encoder: &Encoder, config: &TokenizeConfig, device: &burn::tensor::Device) -> TokenizeNet {
+        let h = encoder.hidden_size();
+        let lstm = tatra_adapters::lstm::stack(h, config.lstm, 1, device);
+        let width = tatra_adapters::lstm::output_width(h, config.lstm, lstm.len(), true);
         TokenizeNet {
             top: AdaptedTop::new(encoder, &config.adapters, device),
-            head: LinearConfig::new(encoder.hidden_size(), N_LABELS).init(device),
+            head: LinearConfig::new(width, N_LABELS).init(device),
             dropout: DropoutConfig::new(config.dropout).init(),
+            lstm,
         }
     }
 

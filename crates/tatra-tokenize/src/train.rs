@@ -43,6 +43,9 @@ pub struct TrainOptions {
     /// Share of training sentences whose final punctuation is dropped
     /// ([`data::drop_final_punct`]; 0: none).
     pub drop_final_punct: f64,
+    /// Width per direction of a unit-level BiLSTM before the head (see
+    /// [`crate::run::TokenizeConfig::lstm`]; 0: none).
+    pub lstm: usize,
 }
 
 /// What training reports at the end.
@@ -271,6 +274,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
         cut_pieces: None,
         whole_max_chars: o.whole_max_chars,
         cut_hiragana: o.cut_hiragana,
+        lstm: o.lstm,
     };
     let mwt = Mwt::build(&train_doc);
     let paras: Vec<Paragraph> = if o.drop_final_punct > 0.0 {

@@ -21,6 +21,7 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
         whole_max_chars: 0,
         cut_hiragana: false,
         drop_final_punct: 0.0,
+        lstm: 0,
     }
 }
 
@@ -45,4 +46,31 @@ fn train_resume_load_segment() {
     let doc = model.document(&enc, text, 1).unwrap();
     let rebuilt: String = doc.sentences.iter().map(|s| s.rebuilt_text()).collect::<Vec<_>>().join(" ");
     assert_eq!(rebuilt.split_whitespace().collect::<String>(), text.split_whitespace().collect::<String>());
+}
+
+/// A tokenizer with a unit-level BiLSTM (`--lstm`): the package keeps it, and a
+/// paragraph's logits do not depend on the longer paragraph padded beside it.
+#[test]
+fn lstm_package_keeps_padding_out() {
+    let Some(dev) = tatra_core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    slice_conllu(&dev, 40, &dir.path().join("train.conllu"));
+    slice_conllu(&dev, 15, &dir.path().join("dev.conllu"));
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
+    let o = TrainOptions { lstm: 8, ..options(dir.path(), 1, false) };
+    train(&enc, &o).unwrap();
+
+    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex()).unwrap();
+    let model = Tokenize::load(&dir.path().join("fr.tokenize.zip"), &enc).unwrap();
+    assert_eq!((model.config.lstm, model.net.lstm.len()), (8, 1));
+    let short = model.lay(&enc, "Le chat dort.").unwrap();
+    let long = model.lay(&enc, "Il fait beau aujourd'hui à Paris, et demain il pleuvra sur toute la région.").unwrap();
+    let alone = model.logits_lower(&enc, &[&short], &model.lower(&enc, &[&short]));
+    let both = model.logits_lower(&enc, &[&short, &long], &model.lower(&enc, &[&short, &long]));
+    let flat = |l: &Vec<Option<[f32; tatra_tokenize::data::N_LABELS]>>| l.iter().flatten().flatten().copied().collect::<Vec<f32>>();
+    let (a, b) = (flat(&alone[0]), flat(&both[0]));
+    assert!(!a.is_empty() && a.len() == b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+    }
 }
