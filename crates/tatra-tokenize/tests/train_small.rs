@@ -25,13 +25,20 @@ fn options(dir: &Path, epochs: usize, resume: bool) -> TrainOptions {
     }
 }
 
-#[test]
-fn train_resume_load_segment() {
-    let Some(dev) = tatra_core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu") else { return };
+/// A folder with the first 40 French-Sequoia dev sentences as `train.conllu` and the first
+/// 15 as `dev.conllu`, and the tiny encoder on an autodiff device (`None` without the data).
+fn training_setup() -> Option<(tempfile::TempDir, Encoder)> {
+    let dev = tatra_core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu")?;
     let dir = tempfile::tempdir().unwrap();
     slice_conllu(&dev, 40, &dir.path().join("train.conllu"));
     slice_conllu(&dev, 15, &dir.path().join("dev.conllu"));
     let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
+    Some((dir, enc))
+}
+
+#[test]
+fn train_resume_load_segment() {
+    let Some((dir, enc)) = training_setup() else { return };
     let report = train(&enc, &options(dir.path(), 2, false)).unwrap();
     assert_eq!(report.epochs, 2);
     assert!(report.dev.contains_key("Tokens"));
@@ -52,11 +59,7 @@ fn train_resume_load_segment() {
 /// paragraph's logits do not depend on the longer paragraph padded beside it.
 #[test]
 fn lstm_package_keeps_padding_out() {
-    let Some(dev) = tatra_core::shared::shared_path("ud/UD_French-Sequoia/fr_sequoia-ud-dev.conllu") else { return };
-    let dir = tempfile::tempdir().unwrap();
-    slice_conllu(&dev, 40, &dir.path().join("train.conllu"));
-    slice_conllu(&dev, 15, &dir.path().join("dev.conllu"));
-    let enc = Encoder::load(&tiny_encoder("tiny-xlm-roberta"), &Device::flex().autodiff()).unwrap();
+    let Some((dir, enc)) = training_setup() else { return };
     let o = TrainOptions { lstm: 8, ..options(dir.path(), 1, false) };
     train(&enc, &o).unwrap();
 
