@@ -67,12 +67,14 @@ pub enum Precision {
     /// f16 size; chosen per package (`Meta::weights` = "q8", `tatra train ner-ensemble --q8`).
     Q8,
     /// 4-bit blocks: the same matrices as [`Precision::Q8`] as packed nibbles, two values
-    /// a byte, with one f16 scale per [`Q8_BLOCK`] values (`name` is a U8 tensor of the
+    /// a byte, with one f16 scale per `block` values ([`Q4_BLOCK`] unless the header's
+    /// [`Q4_BLOCK_KEY`] says otherwise; `name` is a U8 tensor of the
     /// shape with its last dimension halved, `name` + [`Q4_SCALES`] its scales; an odd
     /// last dimension is padded by one zero a row and its shape kept in the header under
     /// `name` + [`Q4_SHAPE`]; packages before 2026-12-07 kept such matrices f16). About
-    /// 0.28 of the f16 size (`Meta::weights` = "q4", `--q4`).
-    Q4,
+    /// 0.28 of the f16 size at 32-value blocks (`Meta::weights` = "q4", `--q4`; "q4-64"
+    /// and `--q4 --q4-block 64` for 64-value blocks, about 5% smaller).
+    Q4 { block: usize },
 }
 
 impl Precision {
@@ -80,8 +82,11 @@ impl Precision {
     pub fn shipped(meta: &crate::package::Meta) -> Precision {
         match meta.weights.as_str() {
             "q8" => Precision::Q8,
-            "q4" => Precision::Q4,
-            _ => Precision::F16,
+            "q4" => Precision::Q4 { block: Q4_BLOCK },
+            w => match w.strip_prefix("q4-").and_then(|b| b.parse().ok()) {
+                Some(block) => Precision::Q4 { block },
+                None => Precision::F16,
+            },
         }
     }
 }
@@ -92,6 +97,11 @@ pub const Q8_BLOCK: usize = 32;
 pub const Q8_MIN: usize = 4096;
 /// The name suffix of a Q8 tensor's scales.
 pub const Q8_SCALES: &str = ".q8_scales";
+/// Values per scale of [`Precision::Q4`] unless the header says otherwise.
+pub const Q4_BLOCK: usize = 32;
+/// The header metadata key that holds a Q4 file's block size where it is not
+/// [`Q4_BLOCK`] (files without it have 32-value blocks).
+pub const Q4_BLOCK_KEY: &str = "q4_block";
 /// The name suffix of a Q4 tensor's scales.
 pub const Q4_SCALES: &str = ".q4_scales";
 /// The suffix of a header metadata key (`name` + it) holding the shape of a Q4 tensor
@@ -124,15 +134,15 @@ pub fn q8_decode(q: &[u8], scales: &[half::f16]) -> Result<Vec<f32>, String> {
     Ok(q.iter().enumerate().map(|(i, b)| *b as i8 as f32 * scales[i / Q8_BLOCK].to_f32()).collect())
 }
 
-/// Symmetric 4-bit quantisation in blocks of [`Q8_BLOCK`]: (packed nibbles, f16 scales);
-/// value `i` is `(nibble[i] - 8) * scale[i / Q8_BLOCK]`, nibble `2k` the low half of byte
+/// Symmetric 4-bit quantisation in blocks of `block` values: (packed nibbles, f16 scales);
+/// value `i` is `(nibble[i] - 8) * scale[i / block]`, nibble `2k` the low half of byte
 /// `k`. Each block's scale is the one of a few candidates around its largest magnitude /
 /// 8 (signed, so that value is exact, as ggml's Q4_0) that gives the least squared error.
-pub fn q4_encode(v: &[f32]) -> (Vec<u8>, Vec<half::f16>) {
+pub fn q4_encode(v: &[f32], block: usize) -> (Vec<u8>, Vec<half::f16>) {
     let mut nibbles = Vec::with_capacity(v.len() + 1);
-    let mut scales = Vec::with_capacity(v.len().div_ceil(Q8_BLOCK));
+    let mut scales = Vec::with_capacity(v.len().div_ceil(block));
     let quant = |x: f32, df: f32| if df != 0.0 { ((x / df).round() + 8.0).clamp(0.0, 15.0) as u8 } else { 8 };
-    for block in v.chunks(Q8_BLOCK) {
+    for block in v.chunks(block) {
         let m = block.iter().fold(0f32, |m, &x| if x.abs() > m.abs() { x } else { m });
         let mut best = (f32::INFINITY, half::f16::from_f32(0.0));
         // m / -8 puts the extreme value on the 16th level; the others trade it for finer steps.
@@ -153,19 +163,20 @@ pub fn q4_encode(v: &[f32]) -> (Vec<u8>, Vec<half::f16>) {
 }
 
 /// The inverse of [`q4_encode`] for `n` values.
-pub fn q4_decode(q: &[u8], scales: &[half::f16], n: usize) -> Result<Vec<f32>, String> {
-    if q.len() != n.div_ceil(2) || scales.len() != n.div_ceil(Q8_BLOCK) {
-        return Err(format!("{} bytes and {} scales for {n} values (expected {} and {})", q.len(), scales.len(), n.div_ceil(2), n.div_ceil(Q8_BLOCK)));
+pub fn q4_decode(q: &[u8], scales: &[half::f16], n: usize, block: usize) -> Result<Vec<f32>, String> {
+    if block == 0 || q.len() != n.div_ceil(2) || scales.len() != n.div_ceil(block) {
+        return Err(format!("{} bytes and {} scales for {n} values in blocks of {block}", q.len(), scales.len()));
     }
-    Ok((0..n).map(|i| (((q[i / 2] >> (4 * (i % 2))) & 15) as f32 - 8.0) * scales[i / Q8_BLOCK].to_f32()).collect())
+    Ok((0..n).map(|i| (((q[i / 2] >> (4 * (i % 2))) & 15) as f32 - 8.0) * scales[i / block].to_f32()).collect())
 }
 
 /// Serialises exported parameters as safetensors in `precision`.
 pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], precision: Precision) -> Result<Vec<u8>, String> {
     let f16_bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect() };
     let mut stored: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
-    // Header metadata: the shapes of Q4 tensors whose last dimension is odd.
-    let mut odd: HashMap<String, String> = HashMap::new();
+    // Header metadata: the shapes of Q4 tensors whose last dimension is odd, and the Q4
+    // block size where it is not the default.
+    let mut header: HashMap<String, String> = HashMap::new();
     for (name, shape, v) in params {
         let blocks = shape.len() >= 2 && v.len() >= Q8_MIN;
         // Quantised: (dtype, stored shape, bytes, scales, the scales' name suffix).
@@ -174,18 +185,21 @@ pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], precision: Prec
                 let (q, scales) = q8_encode(v);
                 Some((Dtype::I8, shape.clone(), q, scales, Q8_SCALES))
             }
-            Precision::Q4 if blocks => {
+            Precision::Q4 { block } if blocks => {
+                if block != Q4_BLOCK {
+                    header.insert(Q4_BLOCK_KEY.to_string(), block.to_string());
+                }
                 let cols = shape[shape.len() - 1];
                 let mut packed = shape.clone();
                 packed[shape.len() - 1] = cols.div_ceil(2);
                 let (q, scales) = if cols % 2 == 0 {
-                    q4_encode(v)
+                    q4_encode(v, block)
                 } else {
                     // An odd last dimension: each row gets a zero (stored exactly) to make
                     // it even, and the header records the shape without it.
-                    odd.insert(format!("{name}{Q4_SHAPE}"), shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(","));
+                    header.insert(format!("{name}{Q4_SHAPE}"), shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(","));
                     let padded: Vec<f32> = v.chunks(cols).flat_map(|row| row.iter().copied().chain([0.0])).collect();
-                    q4_encode(&padded)
+                    q4_encode(&padded, block)
                 };
                 Some((Dtype::U8, packed, q, scales, Q4_SCALES))
             }
@@ -206,7 +220,7 @@ pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], precision: Prec
         .map(|(n, d, s, b)| TensorView::new(*d, s.clone(), b).map(|v| (n.clone(), v)))
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
-    safetensors::serialize(views, (!odd.is_empty()).then_some(odd)).map_err(|e| e.to_string())
+    safetensors::serialize(views, (!header.is_empty()).then_some(header)).map_err(|e| e.to_string())
 }
 
 /// Reads safetensors bytes (f32, f16, [`Precision::Q8`] or [`Precision::Q4`]) into
@@ -214,7 +228,11 @@ pub fn to_safetensors(params: &[(String, Vec<usize>, Vec<f32>)], precision: Prec
 pub fn from_safetensors(bytes: &[u8]) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>, String> {
     let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
     let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| e.to_string())?;
-    let odd = header.metadata().clone().unwrap_or_default();
+    let meta = header.metadata().clone().unwrap_or_default();
+    let q4_block = match meta.get(Q4_BLOCK_KEY) {
+        None => Q4_BLOCK,
+        Some(b) => b.parse::<usize>().ok().filter(|&b| b > 0).ok_or_else(|| format!("bad Q4 block size '{b}' in the header"))?,
+    };
     let mut out = HashMap::new();
     let scales_of = |name: &str, suffix: &str, what: &str| -> Result<Vec<half::f16>, String> {
         let scales = st.tensor(&format!("{name}{suffix}")).map_err(|_| format!("tensor '{name}' is {what} without its '{name}{suffix}'"))?;
@@ -236,8 +254,8 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<HashMap<String, (Vec<usize>, Vec
                 let Some(last) = shape.last_mut() else { return Err(format!("tensor '{name}' is U8 without dimensions")) };
                 *last *= 2;
                 let n = shape.iter().product();
-                let v = q4_decode(view.data(), &scales_of(&name, Q4_SCALES, "U8")?, n).map_err(|e| format!("tensor '{name}': {e}"))?;
-                match odd.get(&format!("{name}{Q4_SHAPE}")) {
+                let v = q4_decode(view.data(), &scales_of(&name, Q4_SCALES, "U8")?, n, q4_block).map_err(|e| format!("tensor '{name}': {e}"))?;
+                match meta.get(&format!("{name}{Q4_SHAPE}")) {
                     None => v,
                     Some(s) => {
                         // Rows stored with one padding value each (the header's shape has
@@ -380,7 +398,7 @@ mod tests {
     #[test]
     fn q4_round_trip() {
         let (big, small, params) = fixture();
-        let q4 = to_safetensors(&params, Precision::Q4).unwrap();
+        let q4 = to_safetensors(&params, Precision::Q4 { block: Q4_BLOCK }).unwrap();
         let q8 = to_safetensors(&params, Precision::Q8).unwrap();
         assert!(q4.len() * 10 < q8.len() * 6, "q4 {} bytes, q8 {}", q4.len(), q8.len());
         let st = safetensors::SafeTensors::deserialize(&q4).unwrap();
@@ -391,7 +409,7 @@ mod tests {
         let (shape, v) = &back["a.weight"];
         assert_eq!(shape, &vec![96, 64]);
         let mut err = 0f64;
-        for (block, got) in big.chunks(Q8_BLOCK).zip(v.chunks(Q8_BLOCK)) {
+        for (block, got) in big.chunks(Q4_BLOCK).zip(v.chunks(Q4_BLOCK)) {
             let max = block.iter().fold(0f32, |m, x| m.max(x.abs()));
             for (x, y) in block.iter().zip(got) {
                 assert!((x - y).abs() <= max / 7.0 + 1e-3, "{x} -> {y} (max {max})");
@@ -406,6 +424,29 @@ mod tests {
         assert!(e.contains("a.weight") && e.contains("q4_scales"), "{e}");
     }
 
+    /// 64-value blocks: half the scales, the block size in the header, every value within
+    /// a step of its own block's scale on reading back; `Precision::shipped` reads "q4-64".
+    #[test]
+    fn q4_wide_blocks() {
+        let (big, _, params) = fixture();
+        let narrow = to_safetensors(&params, Precision::Q4 { block: Q4_BLOCK }).unwrap();
+        let wide = to_safetensors(&params, Precision::Q4 { block: 64 }).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&wide).unwrap();
+        assert_eq!(st.tensor(&format!("a.weight{Q4_SCALES}")).unwrap().shape(), &[big.len() / 64]);
+        // One f16 scale less per 64 values, less the header's block-size entry.
+        assert!(narrow.len() - wide.len() >= big.len() / 64 * 2 - 48, "{} -> {} bytes", narrow.len(), wide.len());
+        let (shape, v) = &from_safetensors(&wide).unwrap()["a.weight"];
+        assert_eq!(shape, &vec![96, 64]);
+        for (block, got) in big.chunks(64).zip(v.chunks(64)) {
+            let max = block.iter().fold(0f32, |m, x| m.max(x.abs()));
+            assert!(block.iter().zip(got).all(|(x, y)| (x - y).abs() <= max / 7.0 + 1e-3));
+        }
+        let meta = |w: &str| crate::package::Meta { weights: w.into(), ..Default::default() };
+        assert_eq!(Precision::shipped(&meta("q4-64")), Precision::Q4 { block: 64 });
+        assert_eq!(Precision::shipped(&meta("q4")), Precision::Q4 { block: Q4_BLOCK });
+        assert_eq!(Precision::shipped(&meta("")), Precision::F16);
+    }
+
     /// A matrix with an odd last dimension (a head over 385 labels) is Q4 too, its rows
     /// padded by one value, and reads back with its own shape and values.
     #[test]
@@ -413,7 +454,7 @@ mod tests {
         let (rows, cols) = (64, 77);
         let m: Vec<f32> = (0..rows * cols).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 333.0).collect();
         let params = vec![("h.weight".to_string(), vec![rows, cols], m.clone())];
-        let q4 = to_safetensors(&params, Precision::Q4).unwrap();
+        let q4 = to_safetensors(&params, Precision::Q4 { block: Q4_BLOCK }).unwrap();
         let st = safetensors::SafeTensors::deserialize(&q4).unwrap();
         assert_eq!(st.tensor("h.weight").unwrap().dtype(), Dtype::U8);
         assert_eq!(st.tensor("h.weight").unwrap().shape(), &[rows, cols.div_ceil(2)]);
