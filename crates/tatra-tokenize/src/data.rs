@@ -284,3 +284,91 @@ impl PunctSplits {
         out
     }
 }
+
+/// The shape of a whitespace-delimited chunk of text: each run of digits becomes `0`,
+/// each run of letters `A` (when it starts with a capital) or `a`; other characters stay
+/// ("(12)" → "(0)", "3-4-2009" → "0-0-0", "§7a." → "§0a.").
+pub fn chunk_shape(chunk: &str) -> String {
+    let mut out = String::new();
+    let mut last: Option<char> = None;
+    for c in chunk.chars() {
+        let class = if c.is_numeric() {
+            Some('0')
+        } else if c.is_alphabetic() {
+            Some(if c.is_uppercase() { 'A' } else { 'a' })
+        } else {
+            None
+        };
+        match class {
+            // A run goes on: digits after digits, letters after letters (of any case).
+            Some(k) if last.is_some_and(|l| (l == '0') == (k == '0')) => {}
+            Some(k) => {
+                out.push(k);
+                last = Some(k);
+            }
+            None => {
+                out.push(c);
+                last = None;
+            }
+        }
+    }
+    out
+}
+
+/// Where a chunk that does not start with a letter follows a letter or digit and
+/// whitespace inside a paragraph — a heading without final punctuation before "(1) …",
+/// a list item "- …", a dateline "12-3-2009 …" — the shapes ([`chunk_shape`]) of those
+/// chunks that the training text starts a sentence with every time (at least 10 times,
+/// against at most one in 50 inside a sentence), sorted. [`apply_sentence_starts`] adds
+/// a sentence end before them where the model put none.
+pub fn sentence_starts(doc: &Document) -> Vec<String> {
+    use std::collections::BTreeMap;
+    // shape -> (sentence starts, inside a sentence)
+    let mut seen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for p in paragraphs(doc) {
+        let chars: Vec<char> = p.text.chars().collect();
+        for w in p.tokens.windows(2) {
+            let (prev, t) = (w[0], w[1]);
+            if prev.end >= t.start || !chars[prev.end..t.start].iter().all(|c| c.is_whitespace()) {
+                continue;
+            }
+            if !chars[prev.end - 1].is_alphanumeric() || chars[t.start].is_alphabetic() {
+                continue;
+            }
+            let end = chars[t.start..].iter().position(|c| c.is_whitespace()).map_or(chars.len(), |k| t.start + k);
+            let e = seen.entry(chunk_shape(&chars[t.start..end].iter().collect::<String>())).or_default();
+            if prev.sentence_end {
+                e.0 += 1;
+            } else {
+                e.1 += 1;
+            }
+        }
+    }
+    seen.into_iter().filter(|&(_, (starts, inside))| starts >= 10 && inside * 50 <= starts + inside).map(|(s, _)| s).collect()
+}
+
+/// Makes every labelled unit that ends in a letter or digit followed by whitespace and a
+/// chunk of one of `shapes` ([`sentence_starts`]) a sentence end (other labels kept).
+pub fn apply_sentence_starts(shapes: &[String], text: &str, units: &Units, labels: &[u8]) -> Vec<u8> {
+    let mut out = labels.to_vec();
+    if shapes.is_empty() {
+        return out;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &(_, e)) in units.spans.iter().enumerate() {
+        if !units.labelled.get(i).copied().unwrap_or(false) || e == 0 || e >= chars.len() || !chars[e - 1].is_alphanumeric() {
+            continue;
+        }
+        let start = e + chars[e..].iter().take_while(|c| c.is_whitespace()).count();
+        if start == e || start == chars.len() || chars[start].is_alphabetic() {
+            continue;
+        }
+        let end = chars[start..].iter().position(|c| c.is_whitespace()).map_or(chars.len(), |k| start + k);
+        if shapes.contains(&chunk_shape(&chars[start..end].iter().collect::<String>())) {
+            if let Some(l) = out.get_mut(i) {
+                *l = if is_mwt(*l) { MWT_SENTENCE } else { SENTENCE };
+            }
+        }
+    }
+    out
+}

@@ -39,6 +39,11 @@ pub struct TokenizeConfig {
     /// is added there where the model put none (empty in packages from before it).
     #[serde(default)]
     pub punct_splits: crate::data::PunctSplits,
+    /// Shapes of chunks the training text always starts a sentence with after a word
+    /// without final punctuation ("(0)" for "(1) …"): a sentence end is added before them
+    /// ([`crate::data::sentence_starts`]; empty in packages from before it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sentence_starts: Vec<String>,
     /// Where tokens contain spaces (Vietnamese) or the script has none between words
     /// (Chinese, Japanese): the training text's words of several syllables or
     /// characters, by majority vote, which cut and join the model's tokens (see
@@ -275,6 +280,7 @@ impl Tokenize {
     /// in exactly one token. Spans are character offsets into `text`.
     pub fn decode(&self, text: &str, units: &Units, labels: &[u8]) -> Vec<Sentence> {
         let labels = self.config.punct_splits.apply(text, units, labels);
+        let labels = crate::data::apply_sentence_starts(&self.config.sentence_starts, text, units, &labels);
         let labels = match &self.config.glued {
             Some(glued) => keep_words_whole(text, units, &labels, glued),
             None => labels,
