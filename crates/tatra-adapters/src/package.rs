@@ -5,7 +5,7 @@
 //!   licence, the command that trained it, dev and test scores, tatra version;
 //! - `config.json` — the stage's own configuration (label vocabularies, sizes, …);
 //! - `weights.safetensors` — adapters and heads (f16; f32 in checkpoints; 8-bit blocks
-//!   where `package.json` says `"weights": "q8"`, 4-bit where it says `"q4"` or `"q4-64"`);
+//!   where `package.json` says `"weights": "q8"`, 4-bit where it says `"q4"` or `"q4-N"`, N values a scale);
 //! - any further stage files (e.g. `lemmas.json`);
 //! - `checksums.json` — SHA-256 of every other member, checked on load.
 
@@ -118,7 +118,7 @@ pub struct Meta {
     #[serde(default)]
     pub test_scores: BTreeMap<String, f64>,
     /// How the shipped weights are stored: empty for f16, "q8" for 8-bit blocks
-    /// ([`crate::params::Precision::Q8`]), "q4" for 4-bit ones ("q4-64" with 64-value blocks)
+    /// ([`crate::params::Precision::Q8`]), "q4" for 4-bit ones ("q4-N" with N-value blocks)
     /// ([`crate::params::Precision::Q4`]); rewriting the package keeps it.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub weights: String,

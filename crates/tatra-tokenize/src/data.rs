@@ -315,6 +315,12 @@ pub fn chunk_shape(chunk: &str) -> String {
     out
 }
 
+/// The shape of the chunk of `chars` from `start` to the next whitespace (or the end).
+fn chunk_shape_at(chars: &[char], start: usize) -> String {
+    let end = chars[start..].iter().position(|c| c.is_whitespace()).map_or(chars.len(), |k| start + k);
+    chunk_shape(&chars[start..end].iter().collect::<String>())
+}
+
 /// Where a chunk that does not start with a letter follows a letter or digit and
 /// whitespace inside a paragraph — a heading without final punctuation before "(1) …",
 /// a list item "- …", a dateline "12-3-2009 …" — the shapes ([`chunk_shape`]) of those
@@ -335,8 +341,7 @@ pub fn sentence_starts(doc: &Document) -> Vec<String> {
             if !chars[prev.end - 1].is_alphanumeric() || chars[t.start].is_alphabetic() {
                 continue;
             }
-            let end = chars[t.start..].iter().position(|c| c.is_whitespace()).map_or(chars.len(), |k| t.start + k);
-            let e = seen.entry(chunk_shape(&chars[t.start..end].iter().collect::<String>())).or_default();
+            let e = seen.entry(chunk_shape_at(&chars, t.start)).or_default();
             if prev.sentence_end {
                 e.0 += 1;
             } else {
@@ -363,8 +368,7 @@ pub fn apply_sentence_starts(shapes: &[String], text: &str, units: &Units, label
         if start == e || start == chars.len() || chars[start].is_alphabetic() {
             continue;
         }
-        let end = chars[start..].iter().position(|c| c.is_whitespace()).map_or(chars.len(), |k| start + k);
-        if shapes.contains(&chunk_shape(&chars[start..end].iter().collect::<String>())) {
+        if shapes.contains(&chunk_shape_at(&chars, start)) {
             if let Some(l) = out.get_mut(i) {
                 *l = if is_mwt(*l) { MWT_SENTENCE } else { SENTENCE };
             }
