@@ -58,6 +58,8 @@
 # new seed-ensemble member).
 # SEED (default: the binary's, 42) is `--seed`: another member of a posdep seed ensemble
 # (session 37; `tatra train posdep-ensemble`).
+# ADAPTER_LAYERS (default: the binary's, 6) is `--adapter-layers`: adapters in the top K
+# of the DEPTH layers read, the layers below cached (session 43's K table).
 # DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of
 # the training sentences, to learn sentence ends without it (headings).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
@@ -109,6 +111,7 @@ for tb in "$@"; do
   fi
   [[ $ema != 0 ]] && args+=(--ema "$ema")
   [[ -n ${SEED:-} ]] && args+=(--seed "$SEED")
+  [[ -n ${ADAPTER_LAYERS:-} ]] && args+=(--adapter-layers "$ADAPTER_LAYERS")
   also=${ALSO_TRAIN-}
   # Czech-CLTT posdep (session 13): its 467 training sentences plus Czech-FicTree's dev
   # file (1,309 sentences; FicTree's test file stays held out), EMA 0.998 from scratch.

@@ -655,7 +655,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                     model.config.glued = tatra_tokenize::data::glued_continuations(&doc);
                     model.config.punct_splits = tatra_tokenize::data::PunctSplits::from_doc(&doc);
                     model.config.sentence_starts = tatra_tokenize::data::sentence_starts(&doc);
-                    eprintln!("sentence starts from {}: {:?}", train.display(), model.config.sentence_starts);
+                    model.config.joiners = tatra_tokenize::data::joiners(&doc);
+                    eprintln!("sentence starts from {}: {:?}; joiners: {:?}", train.display(), model.config.sentence_starts, model.config.joiners);
                     model.config.space_words = tatra_tokenize::words::SpaceWords::from_doc(&doc);
                     match mwt_context {
                         Some(0) => model.mwt.context.clear(),

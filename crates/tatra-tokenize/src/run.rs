@@ -44,6 +44,11 @@ pub struct TokenizeConfig {
     /// ([`crate::data::sentence_starts`]; empty in packages from before it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sentence_starts: Vec<String>,
+    /// Connector and dash marks the training text never splits a token next to inside a
+    /// whitespace-free chunk (`_` in Czech-CLTT's `§_7_odst._2`): the model's token ends
+    /// there are dropped ([`crate::data::joiners`]; empty in packages from before it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub joiners: String,
     /// Where tokens contain spaces (Vietnamese) or the script has none between words
     /// (Chinese, Japanese): the training text's words of several syllables or
     /// characters, by majority vote, which cut and join the model's tokens (see
@@ -285,6 +290,7 @@ impl Tokenize {
             Some(glued) => keep_words_whole(text, units, &labels, glued),
             None => labels,
         };
+        let labels = crate::data::apply_joiners(&self.config.joiners, text, units, &labels);
         let labels = match &self.config.space_words {
             Some(words) => words.apply(text, units, &labels, self.config.space_tokens),
             _ => labels,

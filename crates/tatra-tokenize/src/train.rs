@@ -268,6 +268,7 @@ pub fn train(encoder: &Encoder, o: &TrainOptions) -> Result<Report, TokenizeErro
         glued: data::glued_continuations(&train_doc),
         punct_splits: data::PunctSplits::from_doc(&train_doc),
         sentence_starts: data::sentence_starts(&train_doc),
+        joiners: data::joiners(&train_doc),
         space_words: crate::words::SpaceWords::from_doc(&train_doc),
         sentence_bias: 0.0,
         heading_bias: 0.0,
