@@ -424,20 +424,28 @@ fn chunk_spans(chars: &[char]) -> Vec<(usize, usize)> {
 /// after its last (Czech-CLTT `_` in `§_7_odst._2_písm._a)`, English-LinES `-`).
 /// [`apply_joiners`] drops the model's token ends there.
 pub fn joiners(doc: &Document) -> String {
-    let mut out = String::new();
-    for c in JOINER_CANDIDATES.chars() {
-        let (mut chunks, mut split) = (0usize, 0usize);
-        for p in paragraphs(doc) {
-            if !p.text.contains(c) {
-                continue;
-            }
+    // Each paragraph's characters, token ends and chunks, built once for all candidates.
+    let paras: Vec<(Vec<char>, Vec<bool>, Vec<(usize, usize)>)> = paragraphs(doc)
+        .into_iter()
+        .map(|p| {
             let chars: Vec<char> = p.text.chars().collect();
-            let joined = joined_positions(&chars, &c.to_string());
             let mut ends = vec![false; chars.len() + 1];
             for t in &p.tokens {
                 ends[t.end] = true;
             }
-            for (a, b) in chunk_spans(&chars) {
+            let spans = chunk_spans(&chars);
+            (chars, ends, spans)
+        })
+        .collect();
+    let mut out = String::new();
+    for c in JOINER_CANDIDATES.chars() {
+        let (mut chunks, mut split) = (0usize, 0usize);
+        for (chars, ends, spans) in &paras {
+            if !chars.contains(&c) {
+                continue;
+            }
+            let joined = joined_positions(chars, &c.to_string());
+            for &(a, b) in spans {
                 if chars[a..b].contains(&c) {
                     chunks += 1;
                     split += usize::from((a + 1..b).any(|q| joined[q] && ends[q]));
