@@ -8,7 +8,8 @@
 # models) trains beside the shipped packages. LSTM (default 200) is the width of the
 # token-level BiLSTM before the tag classifier (since session 8; 0 rebuilds the packages
 # trained before it, as each package's recorded command says). DEPTH (default 0: all 12
-# layers) makes the tagger read the encoder's layer DEPTH, adapters in the 6 below it.
+# layers) makes the tagger read the encoder's layer DEPTH, adapters in the 6 below it
+# (ADAPTER_LAYERS=K: in the K below it, `--adapter-layers`; session 44).
 # CRF=1 trains a linear-chain CRF over the BiLSTM's tag scores (`--crf`, session 15):
 # the default for Slovak and Danish, whose shipped packages have one (CRF=0 rebuilds the
 # earlier ones); English keeps none (its epochs were chosen without it). SEED seeds the
@@ -40,6 +41,7 @@ train_one() {
   # the best of the recipe trained on a 1600/401 split of it (scripts/dev-split.py; session 11).
   local extra=(--patience 3); [[ $what == en ]] && extra=(--patience 100 --max-epochs ${EPOCHS:-10})
   [[ $DEPTH != 0 ]] && extra+=(--depth "$DEPTH")
+  [[ -n ${ADAPTER_LAYERS:-} ]] && extra+=(--adapter-layers "$ADAPTER_LAYERS")
   local crf=${CRF:-1}; [[ $what == en && -z ${CRF:-} ]] && crf=0
   [[ $crf == 1 ]] && extra+=(--crf)
   [[ ${CONTEXT:-0} != 0 ]] && extra+=(--context "$CONTEXT")

@@ -60,6 +60,7 @@
 # (session 37; `tatra train posdep-ensemble`).
 # ADAPTER_LAYERS (default: the binary's, 6) is `--adapter-layers`: adapters in the top K
 # of the DEPTH layers read, the layers below cached (session 43's K table).
+# EPOCHS also raises the 30-epoch cap (patience 5) of a posdep run from scratch (session 44).
 # DROP_FINAL_PUNCT (tokenize; default none) drops the final punctuation of that share of
 # the training sentences, to learn sentence ends without it (headings).
 # A package that exists is skipped unless its checkpoint (OUT.ckpt) is there, which is
@@ -140,7 +141,7 @@ for tb in "$@"; do
         da_ddt) args+=(--max-epochs ${EPOCHS:-17} --patience 100);;
         zh_gsd) args+=(--max-epochs ${EPOCHS:-14} --patience 100);;
         ja_gsd) args+=(--max-epochs ${EPOCHS:-21} --patience 100);;
-        *) args+=(--max-epochs 30 --patience 5);;
+        *) args+=(--max-epochs ${EPOCHS:-30} --patience 5);;
       esac
     fi
   fi
